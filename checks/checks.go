@@ -1,0 +1,360 @@
+// Package checks turns resolved consumers into findings: disagreement and
+// its likely cause, unresolved chains, unreadable sources, weak or
+// placeholder values and policy violations. Every finding carries a hint
+// that says what to do.
+package checks
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/secret-preflight/secret-preflight/config"
+	"github.com/secret-preflight/secret-preflight/report"
+	"github.com/secret-preflight/secret-preflight/secret"
+)
+
+// Run returns the findings for every secret of rep.
+func Run(cfg *config.Config, rep *report.Report, fp *secret.Fingerprinter) []*report.Finding {
+	byName := map[string]*config.Secret{}
+	for _, s := range cfg.Secrets {
+		byName[s.Name] = s
+	}
+	var out []*report.Finding
+	for _, s := range rep.Secrets {
+		cs := byName[s.Name]
+		out = append(out, unresolved(s, cs)...)
+		out = append(out, disagreement(s, cs, fp)...)
+		out = append(out, perConsumer(s, cs, cfg.Policy)...)
+	}
+	out = append(out, mustDiffer(cfg, rep)...)
+	return out
+}
+
+// Verdict summarises one secret: mismatch when resolved consumers disagree,
+// else incomplete when any consumer is unresolved, else match.
+func Verdict(s *report.Secret, fp *secret.Fingerprinter) string {
+	if len(groups(s, fp)) > 1 {
+		return report.Mismatch
+	}
+	for _, c := range s.Consumers {
+		if !c.Resolved {
+			return report.Unresolved
+		}
+	}
+	return report.Match
+}
+
+func pos(cs *config.Secret) (string, int) {
+	if cs == nil {
+		return "", 0
+	}
+	return cs.Pos.File, cs.Pos.Line
+}
+
+// unresolved reports SP101 (the chain yielded nothing), SP102 (a source
+// could not be read) and SP132 (a disabled or destroyed version).
+func unresolved(s *report.Secret, cs *config.Secret) []*report.Finding {
+	var out []*report.Finding
+	for _, c := range s.Consumers {
+		if c.Resolved {
+			continue
+		}
+		f := &report.Finding{Secret: s.Name, Consumers: []string{c.ID}, Severity: report.SevError, File: c.File, Line: c.Line}
+		switch {
+		case c.Error == "":
+			f.Code = "SP101"
+			f.Message = fmt.Sprintf("%s: no link of the chain yields a value: %s", c.ID, skippedText(c.Skipped))
+			f.Hint = "set one of these on the consumer (or add a secretmanager link), so it does not run without the secret"
+		case c.ErrorCode == "FailedPrecondition":
+			f.Code = "SP132"
+			f.Message = fmt.Sprintf("%s: link %d (%s): %s", c.ID, c.Link, c.Ref, c.Error)
+			f.Hint = "point the consumer at an enabled version (or re-enable this one: gcloud secrets versions enable), then redeploy; `latest` never falls back to an older version"
+		default:
+			f.Code = "SP102"
+			if c.Link >= 0 && c.Ref != "" {
+				f.Message = fmt.Sprintf("%s: link %d (%s) could not be read: %s", c.ID, c.Link, c.Ref, c.Error)
+			} else {
+				f.Message = fmt.Sprintf("%s: could not be read: %s", c.ID, c.Error)
+			}
+			f.Hint = hintForCode(c)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func hintForCode(c *report.Consumer) string {
+	switch c.ErrorCode {
+	case "PermissionDenied":
+		if strings.Contains(c.Error, "secretmanager.") {
+			return "grant the identity running the check roles/secretmanager.secretAccessor on that secret (it needs secretmanager.versions.access)"
+		}
+		return "grant the identity running the check roles/run.viewer on the service (run.services.get, run.revisions.get)"
+	case "NotFound":
+		return "check the name, project and region in the config against what is deployed (gcloud run services list, gcloud secrets list)"
+	case "Unauthenticated":
+		return "authenticate first: google-github-actions/auth in Actions, or gcloud auth application-default login locally"
+	case "DeadlineExceeded", "Unavailable":
+		return "retry; if it persists raise --timeout or check the network path to the Google APIs"
+	}
+	if strings.Contains(c.Error, "--allow-exec") {
+		return "run with --allow-exec only for a trusted config, or replace the exec link with a secretmanager link"
+	}
+	return "fix the source named in the message; the consumer cannot be checked until it can be read"
+}
+
+func skippedText(sk []report.Skipped) string {
+	if len(sk) == 0 {
+		return "the chain has no link that applies"
+	}
+	parts := make([]string, len(sk))
+	for i, s := range sk {
+		parts[i] = fmt.Sprintf("[%d] %s %s: %s", s.Link, s.Via, s.Ref, s.Why)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// group is the consumers that resolved to one value.
+type group struct {
+	digest    []byte
+	value     secret.Value
+	consumers []*report.Consumer
+}
+
+func groups(s *report.Secret, fp *secret.Fingerprinter) []*group {
+	var gs []*group
+	for _, c := range s.Consumers {
+		if !c.Resolved {
+			continue
+		}
+		d := fp.Digest(c.Value)
+		var g *group
+		for _, x := range gs {
+			if bytes.Equal(x.digest, d) {
+				g = x
+				break
+			}
+		}
+		if g == nil {
+			g = &group{digest: d, value: c.Value}
+			gs = append(gs, g)
+		}
+		g.consumers = append(g.consumers, c)
+	}
+	// Largest group first: it is usually what the services agree on.
+	sort.SliceStable(gs, func(i, j int) bool { return len(gs[i].consumers) > len(gs[j].consumers) })
+	return gs
+}
+
+func (g *group) ids() []string {
+	out := make([]string, len(g.consumers))
+	for i, c := range g.consumers {
+		out[i] = c.ID
+	}
+	return out
+}
+
+func (g *group) describe() string {
+	hows := map[string]bool{}
+	var order []string
+	for _, c := range g.consumers {
+		h := how(c)
+		if !hows[h] {
+			hows[h] = true
+			order = append(order, h)
+		}
+	}
+	verb := "holds"
+	if len(g.consumers) > 1 {
+		verb = "hold"
+	}
+	return fmt.Sprintf("%s %s %s (%s)", strings.Join(g.ids(), ", "), verb, g.consumers[0].Fingerprint, strings.Join(order, "; "))
+}
+
+// how says in a few words where a consumer's value came from.
+func how(c *report.Consumer) string {
+	switch {
+	case c.Via == "literal":
+		return fmt.Sprintf("literal fallback, link %d", c.Link)
+	case c.Version != "":
+		return fmt.Sprintf("secret %s version %s", secretID(c.SecretVersion), c.Version)
+	}
+	return fmt.Sprintf("%s %s, link %d", c.Via, c.Ref, c.Link)
+}
+
+// secretID is S of projects/P/secrets/S/versions/V.
+func secretID(name string) string {
+	p := strings.Split(name, "/")
+	if len(p) >= 4 {
+		return p[3]
+	}
+	return name
+}
+
+func (g *group) allLiteral() bool {
+	for _, c := range g.consumers {
+		if c.Via != "literal" {
+			return false
+		}
+	}
+	return true
+}
+
+// disagreement reports SP100 with the likely cause, and SP110/SP111 when
+// the values differ only by whitespace or encoding.
+func disagreement(s *report.Secret, cs *config.Secret, fp *secret.Fingerprinter) []*report.Finding {
+	gs := groups(s, fp)
+	if len(gs) < 2 {
+		return nil
+	}
+	file, line := pos(cs)
+	var all []string
+	var desc []string
+	for _, g := range gs {
+		all = append(all, g.ids()...)
+		desc = append(desc, g.describe())
+	}
+	cause, hint := diagnose(gs)
+	out := []*report.Finding{{
+		Code: "SP100", Severity: report.SevError, Secret: s.Name, Consumers: all,
+		Message: fmt.Sprintf("%d consumers resolve %d different values: %s. %s", len(all), len(gs), strings.Join(desc, "; "), cause),
+		Hint:    hint, File: file, Line: line,
+	}}
+	for i := 0; i < len(gs); i++ {
+		for j := i + 1; j < len(gs); j++ {
+			a, b := gs[i], gs[j]
+			ids := append(a.ids(), b.ids()...)
+			switch {
+			case a.value.TrimSpace().Equal(b.value.TrimSpace()):
+				out = append(out, &report.Finding{
+					Code: "SP110", Severity: report.SevError, Secret: s.Name, Consumers: ids,
+					Message: fmt.Sprintf("%s and %s differ only by surrounding whitespace (%d vs %d bytes)", a.ids()[0], b.ids()[0], a.value.Len(), b.value.Len()),
+					Hint:    "store the secret without a trailing newline (printf '%s' or echo -n, not echo), or set trim: true on the consumer that strips it",
+					File:    file, Line: line,
+				})
+			case isEncodingOf(a.value, b.value) || isEncodingOf(b.value, a.value):
+				out = append(out, &report.Finding{
+					Code: "SP111", Severity: report.SevError, Secret: s.Name, Consumers: ids,
+					Message: fmt.Sprintf("one of %s and %s holds an encoding (base64, base64url or hex) of the other's value", a.ids()[0], b.ids()[0]),
+					Hint:    "store the same bytes on both sides, or decode explicitly in the consumer that expects encoded key material",
+					File:    file, Line: line,
+				})
+			}
+		}
+	}
+	return out
+}
+
+// diagnose names the most likely cause of a disagreement and the fix.
+func diagnose(gs []*group) (cause, hint string) {
+	for _, g := range gs {
+		if !g.allLiteral() {
+			continue
+		}
+		c := g.consumers[0]
+		var unset []string
+		for _, sk := range c.Skipped {
+			unset = append(unset, sk.Ref)
+		}
+		cause = fmt.Sprintf("Cause: %s fell back to the literal at link %d", c.ID, c.Link)
+		if len(unset) > 0 {
+			cause += " because " + strings.Join(unset, ", ") + " " + plural(len(unset), "is", "are") + " not set"
+		}
+		hint = "make the literal unreachable: set " + firstOr(unset, "the first link") + " for " + c.ID + " from the same Secret Manager secret the others read"
+		if c.ID == "runner" {
+			hint += " (e.g. google-github-actions/get-secretmanager-secrets in the E2E job, exported as an env var), and remove the hard-coded default from the test helper"
+		}
+		return cause + ".", hint
+	}
+	// Same secret, different versions: rotation or a traffic split.
+	secretOf := func(c *report.Consumer) string {
+		if i := strings.LastIndex(c.SecretVersion, "/versions/"); i >= 0 {
+			return c.SecretVersion[:i]
+		}
+		return ""
+	}
+	sameSecret, revs := true, map[string]bool{}
+	first := secretOf(gs[0].consumers[0])
+	for _, g := range gs {
+		for _, c := range g.consumers {
+			if secretOf(c) == "" || secretOf(c) != first {
+				sameSecret = false
+			}
+			if c.Revision != "" {
+				revs[c.Target+"@"+c.Revision] = true
+			}
+		}
+	}
+	if sameSecret {
+		var vs []string
+		for _, g := range gs {
+			vs = append(vs, "version "+g.consumers[0].Version)
+		}
+		cause = fmt.Sprintf("Cause: every consumer reads %s, but they hold different versions (%s)", first, strings.Join(vs, " vs "))
+		if splitTraffic(gs) {
+			return cause + ": traffic is split between revisions that read different versions.",
+				"move all traffic to one revision (gcloud run services update-traffic SERVICE --to-latest) or deploy every serving revision with the same pinned version"
+		}
+		return cause + ".", "pin one version everywhere (or redeploy the consumers still on the old one, so `latest` is read again at startup)"
+	}
+	return "Cause: the consumers read different sources.",
+		"point every consumer at the same Secret Manager secret; compare the links named for each group"
+}
+
+// splitTraffic reports whether one service's revisions fall in different
+// groups.
+func splitTraffic(gs []*group) bool {
+	seen := map[string]int{}
+	for i, g := range gs {
+		for _, c := range g.consumers {
+			if c.Revision == "" {
+				continue
+			}
+			if j, ok := seen[c.Target]; ok && j != i {
+				return true
+			}
+			seen[c.Target] = i
+		}
+	}
+	return false
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func firstOr(s []string, def string) string {
+	if len(s) > 0 {
+		return s[0]
+	}
+	return def
+}
+
+// isEncodingOf reports whether enc is base64, base64url or hex of raw.
+func isEncodingOf(enc, raw secret.Value) bool {
+	e := bytes.TrimSpace(enc.Reveal())
+	r := raw.Reveal()
+	if len(r) == 0 || len(e) <= len(r) {
+		return false
+	}
+	decoders := []func([]byte) ([]byte, error){
+		func(b []byte) ([]byte, error) { return base64.StdEncoding.DecodeString(string(b)) },
+		func(b []byte) ([]byte, error) { return base64.RawStdEncoding.DecodeString(string(b)) },
+		func(b []byte) ([]byte, error) { return base64.URLEncoding.DecodeString(string(b)) },
+		func(b []byte) ([]byte, error) { return base64.RawURLEncoding.DecodeString(string(b)) },
+		func(b []byte) ([]byte, error) { return hex.DecodeString(string(b)) },
+	}
+	for _, d := range decoders {
+		if got, err := d(e); err == nil && secret.New(got).Equal(raw) {
+			return true
+		}
+	}
+	return false
+}

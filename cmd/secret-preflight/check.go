@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/secret-preflight/secret-preflight/config"
+	"github.com/secret-preflight/secret-preflight/preflight"
+	"github.com/secret-preflight/secret-preflight/report"
+	"github.com/secret-preflight/secret-preflight/secret"
+	"github.com/secret-preflight/secret-preflight/sources"
+)
+
+// listFlag collects a repeatable flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+type checkFlags struct {
+	config    string
+	format    string
+	outputs   listFlag
+	failOn    string
+	baseline  string
+	only      listFlag
+	timeout   time.Duration
+	conc      int
+	allowExec bool
+}
+
+func parseCheckFlags(args []string, stderr io.Writer) (*checkFlags, error) {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f := &checkFlags{}
+	fs.StringVar(&f.config, "c", "", "config file (default secret-preflight.yaml, else .github/secret-preflight.yaml)")
+	fs.StringVar(&f.config, "config", "", "same as -c")
+	fs.StringVar(&f.format, "format", "", "stdout format: text, json, markdown, github (default text; github when GITHUB_ACTIONS=true)")
+	fs.Var(&f.outputs, "output", "also write FORMAT=PATH (repeatable; PATH - is stdout)")
+	fs.StringVar(&f.failOn, "fail-on", "", "lowest severity that fails the run: error, warning, never (default: policy.fail_on, else error)")
+	fs.StringVar(&f.baseline, "baseline", "", "a previous JSON report to compare with")
+	fs.Var(&f.only, "only", "check only this secret (repeatable)")
+	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "give up on cloud calls after this long")
+	fs.IntVar(&f.conc, "concurrency", 8, "consumers resolved at once")
+	fs.BoolVar(&f.allowExec, "allow-exec", false, "allow exec links to run commands (never for configs from pull requests)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return f, nil
+}
+
+// output is one report destination.
+type output struct {
+	format string
+	path   string // "-" is stdout
+}
+
+func (f *checkFlags) destinations(e *env) ([]output, error) {
+	format := f.format
+	if format == "" {
+		format = "text"
+		if e.get("GITHUB_ACTIONS") == "true" {
+			format = "github"
+		}
+	}
+	outs := []output{{format: format, path: "-"}}
+	for _, o := range f.outputs {
+		fmtName, p, ok := strings.Cut(o, "=")
+		if !ok || p == "" {
+			return nil, fmt.Errorf("--output %q: want FORMAT=PATH, e.g. json=report.json", o)
+		}
+		outs = append(outs, output{format: fmtName, path: p})
+	}
+	for _, o := range outs {
+		if _, err := report.For(o.format); err != nil {
+			return nil, err
+		}
+	}
+	return outs, nil
+}
+
+func loadConfig(path string) (*config.Config, error) {
+	if path == "" {
+		p, err := config.Find(".")
+		if err != nil {
+			return nil, err
+		}
+		path = p
+	}
+	return config.Load(path)
+}
+
+func runCheck(ctx context.Context, args []string, e *env, stdout, stderr io.Writer) int {
+	f, err := parseCheckFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "secret-preflight check: %v\n", err)
+		return exitUsage
+	}
+	outs, err := f.destinations(e)
+	if err != nil {
+		fmt.Fprintf(stderr, "secret-preflight check: %v\n", err)
+		return exitUsage
+	}
+	cfg, err := loadConfig(f.config)
+	if err != nil {
+		fmt.Fprintf(stderr, "secret-preflight: invalid config:\n%v\n", err)
+		return exitUsage
+	}
+	failOn := f.failOn
+	if failOn == "" {
+		failOn = cfg.Policy.FailOn
+	}
+	if failOn == "" {
+		failOn = "error"
+	}
+	if !report.ValidFailOn(failOn) {
+		fmt.Fprintf(stderr, "secret-preflight check: --fail-on %q: want error, warning or never\n", failOn)
+		return exitUsage
+	}
+	var base *report.Report
+	if f.baseline != "" {
+		if base, err = readBaseline(f.baseline); err != nil {
+			fmt.Fprintf(stderr, "secret-preflight check: %v\n", err)
+			return exitUsage
+		}
+	}
+
+	fp, err := secret.NewFingerprinter(e.get("SECRET_PREFLIGHT_FINGERPRINT_KEY"))
+	if err != nil {
+		fmt.Fprintf(stderr, "secret-preflight: %v\n", err)
+		return exitIncomplete
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	cl := newClients(ctx, e)
+	defer cl.Close()
+
+	rep, err := preflight.Run(ctx, cfg, preflight.Options{
+		Resolver:     &sources.Resolver{LookupEnv: e.lookup, Secrets: cl.secrets, AllowExec: f.allowExec},
+		CloudRun:     cl.run,
+		Fingerprints: fp,
+		Only:         f.only,
+		Concurrency:  f.conc,
+		FailOn:       failOn,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "secret-preflight check: %v\n", err)
+		return exitUsage
+	}
+	if base != nil {
+		report.Compare(rep, base)
+	}
+	return emit(rep, outs, e, stdout, stderr)
+}
+
+func readBaseline(path string) (*report.Report, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--baseline: %w", err)
+	}
+	defer fh.Close()
+	r, err := report.ReadJSON(fh)
+	if err != nil {
+		return nil, fmt.Errorf("--baseline %s: not a JSON report: %w", path, err)
+	}
+	return r, nil
+}
+
+// emit writes every destination, appends the markdown summary and the
+// step outputs in GitHub Actions, and returns the exit code. A report or
+// output that cannot be written is a failed run: CI must not pass on a
+// report nobody can read.
+func emit(rep *report.Report, outs []output, e *env, stdout, stderr io.Writer) int {
+	code := rep.ExitCode()
+	// In GitHub Actions every resolved value is masked before anything
+	// else is printed: by the github format when it is the stdout format,
+	// else on stderr (the runner reads workflow commands there too). Masks
+	// go nowhere else: outside Actions or in a file they would print the
+	// values.
+	inActions := e.get("GITHUB_ACTIONS") == "true"
+	masksOnStdout := inActions && outs[0].format == "github"
+	if inActions && !masksOnStdout {
+		if err := report.WriteMasks(stderr, rep); err != nil {
+			fmt.Fprintf(stderr, "secret-preflight: masking values: %v\n", err)
+			code = max(code, exitFindings)
+		}
+	}
+	write := func(format string, masks bool, w io.Writer) error {
+		if format == "github" {
+			return report.GitHub{Masks: masks}.Write(w, rep)
+		}
+		wr, err := report.For(format)
+		if err != nil {
+			return err
+		}
+		return wr.Write(w, rep)
+	}
+	jsonPath := ""
+	for i, o := range outs {
+		var err error
+		if o.path == "-" {
+			err = write(o.format, i == 0 && masksOnStdout, stdout)
+		} else {
+			err = writeFile(o.path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, func(w io.Writer) error { return write(o.format, false, w) })
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "secret-preflight: writing %s report to %s: %v\n", o.format, o.path, err)
+			code = max(code, exitFindings)
+		} else if o.format == "json" && o.path != "-" && jsonPath == "" {
+			jsonPath = o.path
+		}
+	}
+	if p := e.get("GITHUB_STEP_SUMMARY"); p != "" {
+		if err := writeFile(p, os.O_CREATE|os.O_APPEND|os.O_WRONLY, func(w io.Writer) error { return write("markdown", false, w) }); err != nil {
+			fmt.Fprintf(stderr, "secret-preflight: writing the step summary: %v\n", err)
+		}
+	}
+	if err := appendGitHubOutputs(e, rep, jsonPath); err != nil {
+		fmt.Fprintf(stderr, "secret-preflight: writing the step outputs: %v\n", err)
+		code = max(code, exitFindings)
+	}
+	return code
+}
+
+// appendGitHubOutputs appends the step outputs (result, errors, warnings,
+// report) to the GITHUB_OUTPUT file when Actions sets it. report is the
+// first JSON report written to a file, empty when there is none.
+func appendGitHubOutputs(e *env, rep *report.Report, jsonPath string) error {
+	p := e.get("GITHUB_OUTPUT")
+	if p == "" {
+		return nil
+	}
+	return writeFile(p, os.O_CREATE|os.O_APPEND|os.O_WRONLY, func(w io.Writer) error {
+		return report.WriteGitHubOutputs(w, rep, jsonPath)
+	})
+}
+
+func writeFile(path string, flags int, fn func(io.Writer) error) error {
+	fh, err := os.OpenFile(path, flags, 0o644)
+	if err != nil {
+		return err
+	}
+	if err := fn(fh); err != nil {
+		fh.Close()
+		return err
+	}
+	return fh.Close()
+}

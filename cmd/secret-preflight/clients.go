@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	runapi "cloud.google.com/go/run/apiv2"
+	secretmanager "cloud.google.com/go/secretmanager/apiv1"
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/secret-preflight/secret-preflight/sources"
+)
+
+// Emulator variables, DESIGN.md section 9.
+const (
+	envSMEmulator  = "SECRET_PREFLIGHT_SECRETMANAGER_EMULATOR_HOST"
+	envRunEmulator = "SECRET_PREFLIGHT_RUN_EMULATOR_HOST"
+)
+
+// clients are the cloud connections of one run.
+type clients struct {
+	secrets *sources.Accessor
+	run     *sources.CloudRun
+	close   []func() error
+}
+
+func (c *clients) Close() {
+	for _, f := range c.close {
+		_ = f()
+	}
+}
+
+// clientOptions targets an emulator (plaintext, no credentials) when host is
+// set, else the real API with Application Default Credentials.
+func clientOptions(host string) []option.ClientOption {
+	if host == "" {
+		return nil
+	}
+	return []option.ClientOption{
+		option.WithEndpoint(host),
+		option.WithoutAuthentication(),
+		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
+	}
+}
+
+// newClients connects to Secret Manager and Cloud Run. A client that cannot
+// be created (no credentials, say) is not fatal here: each consumer that
+// needs it reports the reason, and the run ends incomplete.
+func newClients(ctx context.Context, e *env) *clients {
+	c := &clients{}
+	sm, err := secretmanager.NewClient(ctx, clientOptions(e.get(envSMEmulator))...)
+	if err != nil {
+		c.secrets = sources.NewAccessor(nil)
+		c.secrets.InitErr = fmt.Errorf("connecting to Secret Manager: %w", err)
+	} else {
+		c.secrets = sources.NewAccessor(sm)
+		c.close = append(c.close, sm.Close)
+	}
+	c.run = &sources.CloudRun{}
+	runOpts := clientOptions(e.get(envRunEmulator))
+	svc, err := runapi.NewServicesClient(ctx, runOpts...)
+	if err != nil {
+		c.run.InitErr = fmt.Errorf("connecting to Cloud Run: %w", err)
+		return c
+	}
+	c.close = append(c.close, svc.Close)
+	rev, err := runapi.NewRevisionsClient(ctx, runOpts...)
+	if err != nil {
+		c.run.InitErr = fmt.Errorf("connecting to Cloud Run: %w", err)
+		return c
+	}
+	c.close = append(c.close, rev.Close)
+	c.run.Services, c.run.Revisions = svc, rev
+	return c
+}

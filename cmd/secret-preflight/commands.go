@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime/debug"
+
+	"github.com/secret-preflight/secret-preflight/internal/fakegcp"
+)
+
+func runValidate(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var path string
+	fs.StringVar(&path, "c", "", "config file (default secret-preflight.yaml, else .github/secret-preflight.yaml)")
+	fs.StringVar(&path, "config", "", "same as -c")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	cfg, err := loadConfig(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return exitUsage
+	}
+	consumers := 0
+	for _, s := range cfg.Secrets {
+		consumers += len(s.Services)
+		if s.Runner != nil {
+			consumers++
+		}
+	}
+	fmt.Fprintf(stdout, "%s: valid (%d secrets, %d consumers)\n", cfg.Path, len(cfg.Secrets), consumers)
+	return exitOK
+}
+
+func runEmulator(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("emulator", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fixture := fs.String("fixture", "", "fixture file (YAML) with secrets, services and revisions")
+	listen := fs.String("listen", "127.0.0.1:0", "address to serve on")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if *fixture == "" {
+		fmt.Fprintln(stderr, "secret-preflight emulator: --fixture is required")
+		return exitUsage
+	}
+	f, err := fakegcp.LoadFixture(*fixture)
+	if err != nil {
+		fmt.Fprintf(stderr, "secret-preflight emulator: %v\n", err)
+		return exitUsage
+	}
+	srv, err := fakegcp.Listen(*listen, f)
+	if err != nil {
+		fmt.Fprintf(stderr, "secret-preflight emulator: %v\n", err)
+		return exitUsage
+	}
+	defer srv.Close()
+	// The two lines are shell assignments so `eval "$(...)"` style wrappers
+	// can pick them up.
+	fmt.Fprintf(stdout, "%s=%s\n%s=%s\n", envSMEmulator, srv.Addr, envRunEmulator, srv.Addr)
+	fmt.Fprintln(stderr, "serving the fake Secret Manager v1 and Cloud Run v2 APIs; interrupt to stop")
+	<-ctx.Done()
+	return exitOK
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/secret-preflight/secret-preflight/report"
+)
+
+func TestDemoCatchesIncidentAndPassesFix(t *testing.T) {
+	h := &harness{t: t, env: map[string]string{}}
+	code, out, errs := h.run("demo")
+	if code != exitOK {
+		t.Fatalf("demo exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+	incident, fixed, ok := strings.Cut(out, "=== 2/2")
+	if !ok {
+		t.Fatalf("demo output has no second step:\n%s", out)
+	}
+	for _, want := range []string{
+		"FAIL",
+		"SP100",
+		"runner fell back to the literal at link 3 because STAGING_JWT_SECRET, JWT_SECRET_STAGING, JWT_SECRET_KEY are not set",
+		"SP120",
+		"(exit code 1)",
+	} {
+		if !strings.Contains(incident, want) {
+			t.Errorf("incident output lacks %q", want)
+		}
+	}
+	for _, want := range []string{"PASS", "MATCH", "(exit code 0)"} {
+		if !strings.Contains(fixed, want) {
+			t.Errorf("fixed output lacks %q", want)
+		}
+	}
+	if strings.Contains(fixed, "SP100") {
+		t.Error("the fixed configuration still reports SP100")
+	}
+}
+
+// The demo in JSON prints two reports; decode both and check their
+// verdicts and the runner's winning link.
+func TestDemoJSON(t *testing.T) {
+	h := &harness{t: t, env: map[string]string{}}
+	code, out, errs := h.run("demo", "--format", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	dec := json.NewDecoder(strings.NewReader(out))
+	var reps []report.Report
+	for dec.More() {
+		var r report.Report
+		if err := dec.Decode(&r); err != nil {
+			t.Fatalf("decoding report %d: %v", len(reps)+1, err)
+		}
+		reps = append(reps, r)
+	}
+	if len(reps) != 2 {
+		t.Fatalf("%d reports, want 2", len(reps))
+	}
+	if reps[0].Result != report.Fail || reps[1].Result != report.Pass {
+		t.Fatalf("results %s, %s; want fail, pass", reps[0].Result, reps[1].Result)
+	}
+	runner := reps[0].Secrets[0].Consumers[0]
+	if runner.ID != "runner" || runner.Via != "literal" || runner.Link != 3 || len(runner.Skipped) != 3 {
+		t.Errorf("incident runner = %+v", runner)
+	}
+	for _, c := range reps[0].Secrets[0].Consumers[1:] {
+		if c.Version != "2" || c.Via != "env" || !c.Resolved {
+			t.Errorf("service consumer %s: version %q via %q", c.ID, c.Version, c.Via)
+		}
+	}
+	if reps[0].Schema != report.Schema || reps[0].FingerprintScope != "run" {
+		t.Errorf("schema %q scope %q", reps[0].Schema, reps[0].FingerprintScope)
+	}
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/secret-preflight/secret-preflight/internal/fakegcp"
+	"github.com/secret-preflight/secret-preflight/report"
+)
+
+// harness runs the CLI entry point against an in-process fake of Secret
+// Manager and Cloud Run, with a controlled environment and a temp dir.
+type harness struct {
+	t   *testing.T
+	srv *fakegcp.Server
+	dir string
+	env map[string]string
+}
+
+func newHarness(t *testing.T, fixture string) *harness {
+	t.Helper()
+	f, err := fakegcp.ParseFixture("fixture.yaml", []byte(fixture))
+	if err != nil {
+		t.Fatalf("fixture: %v", err)
+	}
+	srv, err := fakegcp.NewServer(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return &harness{t: t, srv: srv, dir: t.TempDir(), env: map[string]string{
+		envSMEmulator:  srv.Addr,
+		envRunEmulator: srv.Addr,
+	}}
+}
+
+// write puts a file in the harness dir and returns its path.
+func (h *harness) write(name, content string) string {
+	h.t.Helper()
+	p := filepath.Join(h.dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		h.t.Fatal(err)
+	}
+	return p
+}
+
+func (h *harness) run(args ...string) (int, string, string) {
+	h.t.Helper()
+	var out, errb bytes.Buffer
+	e := &env{lookup: func(k string) (string, bool) { v, ok := h.env[k]; return v, ok }}
+	code := run(context.Background(), args, e, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// checkJSON runs check with the JSON format and decodes the report.
+func (h *harness) checkJSON(cfgPath string, extra ...string) (int, *report.Report, string) {
+	h.t.Helper()
+	args := append([]string{"check", "-c", cfgPath, "--format", "json"}, extra...)
+	code, out, errs := h.run(args...)
+	var r report.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		h.t.Fatalf("check exit %d: stdout is not a JSON report: %v\nstdout:\n%s\nstderr:\n%s", code, err, out, errs)
+	}
+	return code, &r, errs
+}
+
+func consumerByID(t *testing.T, r *report.Report, id string) *report.Consumer {
+	t.Helper()
+	for _, s := range r.Secrets {
+		for _, c := range s.Consumers {
+			if c.ID == id {
+				return c
+			}
+		}
+	}
+	var ids []string
+	for _, s := range r.Secrets {
+		for _, c := range s.Consumers {
+			ids = append(ids, c.ID)
+		}
+	}
+	t.Fatalf("no consumer %q; have %q", id, ids)
+	return nil
+}
+
+func findingCodes(r *report.Report) map[string]*report.Finding {
+	out := map[string]*report.Finding{}
+	for _, f := range r.Findings {
+		if _, ok := out[f.Code]; !ok {
+			out[f.Code] = f
+		}
+	}
+	return out
+}
+
+const codesPermissionDenied = codes.PermissionDenied

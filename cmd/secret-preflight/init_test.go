@@ -1,0 +1,383 @@
+package main
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/secret-preflight/secret-preflight/config"
+	"github.com/secret-preflight/secret-preflight/secret"
+)
+
+var updateGolden = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+
+// initFixture has four services reading secrets through their templates:
+//   - jwt is read by api (JWT_SECRET), auth (JWT_SECRET_KEY then JWT_SECRET,
+//     one of them spelt projects/NUMBER/secrets/jwt, the service itself named
+//     by project number), and both containers of web: the ingress one by
+//     env, the proxy sidecar through a volume item;
+//   - api-key is read by api (env, spelt projects/stg/secrets/api-key) and
+//     by web through a volume without items;
+//   - projects/shared/secrets/jwt (another project, same id) is read by api
+//     and by worker, in another region;
+//   - reports-token is read by worker only;
+//   - quiet reads nothing.
+const initFixture = `
+projects: {stg: "111111111111", shared: "222222222222"}
+services:
+  - name: projects/stg/locations/us-central1/services/api
+    template:
+      containers:
+        - name: app
+          ports: [{containerPort: 8080}]
+          env:
+            - {name: LOG_LEVEL, value: debug}
+            - {name: JWT_SECRET, valueSource: {secretKeyRef: {secret: jwt, version: latest}}}
+            - {name: API_KEY, valueSource: {secretKeyRef: {secret: projects/stg/secrets/api-key, version: "3"}}}
+            - {name: UPSTREAM_JWT, valueSource: {secretKeyRef: {secret: projects/shared/secrets/jwt, version: latest}}}
+  - name: projects/111111111111/locations/us-central1/services/auth
+    template:
+      containers:
+        - name: auth
+          env:
+            - {name: JWT_SECRET_KEY, valueSource: {secretKeyRef: {secret: projects/111111111111/secrets/jwt, version: current}}}
+            - {name: JWT_SECRET, valueSource: {secretKeyRef: {secret: jwt}}}
+  - name: projects/stg/locations/us-central1/services/web
+    template:
+      containers:
+        - name: web
+          ports: [{containerPort: 8080}]
+          env:
+            - {name: JWT_SECRET_STAGING, valueSource: {secretKeyRef: {secret: jwt, version: "2"}}}
+          volumeMounts: [{name: keys, mountPath: /etc/keys}]
+        - name: proxy
+          volumeMounts: [{name: jwt-vol, mountPath: /secrets/jwt/}]
+      volumes:
+        - {name: keys, secret: {secret: api-key}}
+        - {name: jwt-vol, secret: {secret: jwt, items: [{path: signing.key, version: "2"}]}}
+  - name: projects/stg/locations/europe-west1/services/worker
+    template:
+      containers:
+        - name: worker
+          env:
+            - {name: UPSTREAM_JWT, valueSource: {secretKeyRef: {secret: projects/shared/secrets/jwt}}}
+            - {name: REPORTS_TOKEN, valueSource: {secretKeyRef: {secret: reports-token, version: latest}}}
+  - name: projects/stg/locations/us-central1/services/quiet
+    template:
+      containers:
+        - name: quiet
+          env:
+            - {name: MODE, value: calm}
+`
+
+// golden compares got with testdata/NAME, or rewrites it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	p := filepath.Join("testdata", name)
+	if *updateGolden {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (run go test -run %s -update to create it)", err, t.Name())
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (run with -update to accept it)\n--- got\n%s\n--- want\n%s", p, got, want)
+	}
+}
+
+// uncommentRunners turns the commented-out runner blocks into YAML.
+var commentedRunner = regexp.MustCompile(`(?m)^    # `)
+
+func uncommentRunners(s string) string { return commentedRunner.ReplaceAllString(s, "    ") }
+
+func parseConfig(t *testing.T, name, doc string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse(name, []byte(doc))
+	if err != nil {
+		t.Fatalf("config.Parse rejects the %s output: %v\n%s", name, err, doc)
+	}
+	return cfg
+}
+
+func TestInitAllRegions(t *testing.T) {
+	h := newHarness(t, initFixture)
+	code, out, errs := h.run("init", "--project", "stg", "--region", "-")
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0; stderr:\n%s", code, errs)
+	}
+	golden(t, "init.golden", out)
+
+	cfg := parseConfig(t, "as-printed.yaml", out)
+	if cfg.GCP.Project != "stg" || cfg.GCP.Region != "us-central1" {
+		t.Errorf("gcp = %+v, want stg/us-central1 (the region most services are in)", cfg.GCP)
+	}
+	var names []string
+	for _, s := range cfg.Secrets {
+		names = append(names, s.Name)
+		if s.Runner != nil {
+			t.Errorf("%s: the runner should be commented out", s.Name)
+		}
+	}
+	if got, want := strings.Join(names, ","), "api-key,jwt,jwt@shared"; got != want {
+		t.Errorf("secrets %s, want %s (reports-token has one reader)", got, want)
+	}
+	if !strings.Contains(out, "reports-token") {
+		t.Errorf("the single-reader secret should be listed in the header comment")
+	}
+
+	filled := parseConfig(t, "uncommented.yaml", uncommentRunners(out))
+	for _, s := range filled.Secrets {
+		if s.Runner == nil || len(s.Runner.Chain) != 1 || s.Runner.Chain[0].Kind != config.LinkEnv {
+			t.Errorf("%s: uncommented runner = %+v, want one env link", s.Name, s.Runner)
+		}
+	}
+	if got := filled.Secrets[1].Runner.Chain[0].Name; got != "JWT_SECRET" {
+		t.Errorf("jwt runner suggestion %q, want the most common name JWT_SECRET", got)
+	}
+}
+
+func TestInitOneRegion(t *testing.T) {
+	h := newHarness(t, initFixture)
+	code, out, errs := h.run("init", "--project", "stg", "--region", "us-central1")
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0; stderr:\n%s", code, errs)
+	}
+	cfg := parseConfig(t, "one-region.yaml", out)
+	var names []string
+	for _, s := range cfg.Secrets {
+		names = append(names, s.Name)
+	}
+	// worker (europe-west1) is not listed, so the foreign jwt has one
+	// reader left and only shows in the header, still told apart from jwt.
+	if got, want := strings.Join(names, ","), "api-key,jwt"; got != want {
+		t.Errorf("secrets %s, want %s", got, want)
+	}
+	if strings.Contains(out, "worker") || strings.Contains(out, "europe-west1") {
+		t.Errorf("a service of another region leaked into the output:\n%s", out)
+	}
+	if !strings.Contains(out, "#   - jwt@shared (projects/shared/secrets/jwt): api\n") {
+		t.Errorf("the foreign jwt read by api only should be in the header:\n%s", out)
+	}
+}
+
+func TestInitNoSharedSecret(t *testing.T) {
+	h := newHarness(t, initFixture)
+	code, out, errs := h.run("init", "--project", "stg", "--region", "europe-west1")
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0; stderr:\n%s", code, errs)
+	}
+	// A config must declare a secret: the single-reader ones are declared.
+	cfg := parseConfig(t, "single.yaml", out)
+	if len(cfg.Secrets) != 2 || cfg.Secrets[0].Name != "jwt" || cfg.Secrets[1].Name != "reports-token" {
+		t.Errorf("secrets = %+v, want jwt and reports-token", cfg.Secrets)
+	}
+	if !strings.Contains(out, "No secret is read by more than one service") {
+		t.Errorf("the header should say why single-reader secrets are declared:\n%s", out)
+	}
+}
+
+func TestInitNoSecretsAtAll(t *testing.T) {
+	h := newHarness(t, `
+projects: {stg: "111111111111"}
+services:
+  - name: projects/stg/locations/us-central1/services/quiet
+    template: {containers: [{name: quiet}]}
+`)
+	code, out, errs := h.run("init", "--project", "stg", "--region", "us-central1")
+	if code != exitOK || out != "" {
+		t.Fatalf("exit %d stdout %q, want 0 and nothing", code, out)
+	}
+	if !strings.Contains(errs, "none of the 1 Cloud Run services") {
+		t.Errorf("stderr should say why nothing was written: %q", errs)
+	}
+}
+
+func TestInitPermissionDenied(t *testing.T) {
+	h := newHarness(t, initFixture)
+	h.srv.SetFault("ListServices", "", codesPermissionDenied)
+	code, out, errs := h.run("init", "--project", "stg", "--region", "us-central1")
+	if code != exitIncomplete {
+		t.Fatalf("exit %d, want 3; stderr:\n%s", code, errs)
+	}
+	if out != "" {
+		t.Errorf("nothing should be printed on failure, got:\n%s", out)
+	}
+	for _, want := range []string{"projects/stg/locations/us-central1", "PermissionDenied", "run.services.list"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr should name %q: %s", want, errs)
+		}
+	}
+}
+
+func TestInitUsage(t *testing.T) {
+	h := newHarness(t, initFixture)
+	existing := h.write("exists.yaml", "keep me\n")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"init"}, "--project is required"},
+		{[]string{"init", "--project", "stg"}, "--region is required"},
+		{[]string{"init", "--region", "us-central1"}, "--project is required"},
+		{[]string{"init", "--project", "a/b", "--region", "r"}, "not a project id"},
+		{[]string{"init", "--project", "stg", "--region", "us-central1", "extra"}, "unexpected argument"},
+		{[]string{"init", "--project", "stg", "--region", "us-central1", "--force"}, "only applies with -o"},
+		{[]string{"init", "--project", "stg", "--region", "us-central1", "-o", existing}, "already exists"},
+		{[]string{"init", "--bogus"}, "flag provided but not defined"},
+	} {
+		code, out, errs := h.run(tc.args...)
+		if code != exitUsage || out != "" || !strings.Contains(errs, tc.want) {
+			t.Errorf("%q: exit %d stdout %q stderr %q, want 2 and %q", tc.args, code, out, errs, tc.want)
+		}
+	}
+	if b, _ := os.ReadFile(existing); string(b) != "keep me\n" {
+		t.Errorf("existing file was changed: %q", b)
+	}
+	if n := h.srv.Calls("ListServices"); n != 0 {
+		t.Errorf("bad usage made %d ListServices calls, want 0", n)
+	}
+	if code, _, _ := h.run("init", "-h"); code != exitOK {
+		t.Errorf("init -h: exit %d, want 0", code)
+	}
+}
+
+func TestInitOutputFile(t *testing.T) {
+	h := newHarness(t, initFixture)
+	args := []string{"init", "--project", "stg", "--region", "-"}
+	_, want, _ := h.run(args...)
+
+	p := filepath.Join(h.dir, "secret-preflight.yaml")
+	code, out, errs := h.run(append(args, "-o", p)...)
+	if code != exitOK || out != "" {
+		t.Fatalf("-o: exit %d stdout %q stderr %s, want 0 and nothing on stdout", code, out, errs)
+	}
+	if got, _ := os.ReadFile(p); string(got) != want {
+		t.Errorf("file differs from stdout output:\n%s", got)
+	}
+	if _, err := config.Load(p); err != nil {
+		t.Errorf("config.Load: %v", err)
+	}
+
+	if code, _, errs := h.run(append(args, "-o", p)...); code != exitUsage || !strings.Contains(errs, "--force") {
+		t.Errorf("second -o without --force: exit %d stderr %q, want 2 suggesting --force", code, errs)
+	}
+	if err := os.WriteFile(p, []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := h.run(append(args, "-o", p, "--force")...); code != exitOK {
+		t.Fatalf("--force: exit %d stderr %s", code, errs)
+	}
+	if got, _ := os.ReadFile(p); string(got) != want {
+		t.Errorf("--force did not overwrite the file:\n%s", got)
+	}
+
+	// A failed listing writes no file.
+	h.srv.SetFault("ListServices", "", codesPermissionDenied)
+	q := filepath.Join(h.dir, "never.yaml")
+	if code, _, _ := h.run(append(args, "-o", q)...); code != exitIncomplete {
+		t.Errorf("exit %d, want 3", code)
+	}
+	if _, err := os.Stat(q); !os.IsNotExist(err) {
+		t.Errorf("a failed listing left a file: %v", err)
+	}
+}
+
+func TestInitYAMLQuoting(t *testing.T) {
+	for in, want := range map[string]string{
+		"JWT_SECRET":      "JWT_SECRET",
+		"/secrets/jwt/a":  "/secrets/jwt/a",
+		"jwt@shared":      "jwt@shared",
+		"123":             `"123"`,
+		"on":              `"on"`,
+		"NULL":            `"NULL"`,
+		"a: b":            `"a: b"`,
+		"x,y":             `"x,y"`,
+		"line\nbreak":     `"line\nbreak"`,
+		"":                `""`,
+		"-dash":           `"-dash"`,
+		"/p/with space":   `"/p/with space"`,
+		"#not-a-comment":  `"#not-a-comment"`,
+		"{flow}":          `"{flow}"`,
+		"quote\"inside'x": `"quote\"inside'x"`,
+	} {
+		if got := initYAML(in); got != want {
+			t.Errorf("initYAML(%q) = %s, want %s", in, got, want)
+		}
+		// Whatever the form, YAML must read back the same string.
+		doc := "version: 1\ngcp: {project: p, region: r}\nsecrets:\n  - name: s\n    runner:\n      chain: [{literal: " + initYAML(in) + "}]\n"
+		cfg, err := config.Parse("q.yaml", []byte(doc))
+		if err != nil {
+			t.Errorf("%q: %v", in, err)
+			continue
+		}
+		if got := cfg.Secrets[0].Runner.Chain[0].Literal; !got.Equal(secret.FromString(in)) {
+			t.Errorf("%q written as %s reads back as %q", in, initYAML(in), got.Reveal())
+		}
+	}
+}
+
+// TestInitConfigDrivesCheck fills in the runner of a generated config and
+// runs check with it: every consumer init wrote must resolve.
+func TestInitConfigDrivesCheck(t *testing.T) {
+	const key = "init-e2e-signing-key-0123456789abcdef"
+	apiSpec := `
+      containers:
+        - name: app
+          env:
+            - {name: JWT_SECRET, valueSource: {secretKeyRef: {secret: jwt, version: "1"}}}`
+	webSpec := `
+      containers:
+        - name: web
+          ports: [{containerPort: 8080}]
+          env:
+            - {name: JWT_SECRET_STAGING, valueSource: {secretKeyRef: {secret: projects/stg/secrets/jwt, version: "1"}}}
+        - name: proxy
+          volumeMounts: [{name: jwt, mountPath: /secrets/jwt}]
+      volumes:
+        - {name: jwt, secret: {secret: jwt, items: [{path: signing.key, version: "1"}]}}`
+	svc := func(name, spec string) string {
+		base := "projects/stg/locations/us-central1/services/" + name
+		return "  - name: " + base + "\n" +
+			"    latestReadyRevision: " + base + "/revisions/" + name + "-1\n" +
+			"    trafficStatuses: [{type: TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST, percent: 100}]\n" +
+			"    template:" + spec + "\n"
+	}
+	rev := func(name, spec string) string {
+		return "  - name: projects/stg/locations/us-central1/services/" + name + "/revisions/" + name + "-1\n" +
+			strings.TrimPrefix(strings.ReplaceAll(spec, "\n  ", "\n"), "\n") + "\n"
+	}
+	fixture := `
+projects: {stg: "111111111111"}
+secrets:
+  - name: projects/stg/secrets/jwt
+    versions: [{value: "` + key + `"}]
+services:
+` + svc("api", apiSpec) + svc("web", webSpec) + `revisions:
+` + rev("api", apiSpec) + rev("web", webSpec)
+	h := newHarness(t, fixture)
+	code, out, errs := h.run("init", "--project", "stg", "--region", "us-central1")
+	if code != exitOK {
+		t.Fatalf("init: exit %d; stderr:\n%s", code, errs)
+	}
+	cfg := h.write("secret-preflight.yaml", uncommentRunners(out))
+	h.env["JWT_SECRET"] = key
+	code, r, errs := h.checkJSON(cfg)
+	if code != exitOK || r.Result != "pass" {
+		t.Fatalf("check: exit %d result %s, want 0 pass; findings %+v; stderr:\n%s\nconfig:\n%s", code, r.Result, r.Findings, errs, out)
+	}
+	for _, id := range []string{"runner", "cloudrun:api@api-1/app", "cloudrun:web@web-1/web", "cloudrun:web@web-1/proxy"} {
+		if c := consumerByID(t, r, id); !c.Resolved {
+			t.Errorf("%s did not resolve: %+v", id, c)
+		}
+	}
+}

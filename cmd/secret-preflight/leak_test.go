@@ -1,0 +1,308 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/secret-preflight/secret-preflight/examples"
+	"github.com/secret-preflight/secret-preflight/report"
+)
+
+// Canary values: every one of them is resolved by some consumer below, and
+// none may appear anywhere the tool writes.
+const (
+	canarySMv1     = "CANARY-sm-v1-Zq8wX2p9Lk4mN7bV1cR5tY3u"
+	canarySMv2     = "CANARY-sm-v2-Hs6dF1gJ8kL0zX4cV7bN2mQ9"
+	canaryCross    = "CANARY-cross-Pw3eR6tY9uI2oP5aS8dF1gH4"
+	canaryEnv      = "CANARY-env-Aa1Bb2Cc3Dd4Ee5Ff6Gg7Hh8Ii9"
+	canaryLiteral  = "CANARY-literal-Jj1Kk2Ll3Mm4Nn5Oo6Pp7Qq"
+	canaryPlain    = "CANARY-plain-Rr1Ss2Tt3Uu4Vv5Ww6Xx7Yy8"
+	canaryFile     = "CANARY-file-Zz9Yy8Xx7Ww6Vv5Uu4Tt3Ss2\n"
+	canaryDotenv   = "CANARY-dotenv-Qq2Ww3Ee4Rr5Tt6Yy7Uu8Ii"
+	canaryPolicy   = "CANARY-policy-Oo9Pp8Ll7Kk6Jj5Hh4Gg3Ff"
+	canaryMultiA   = "CANARY-multi-line-one-Mm1Nn2Bb3Vv4Cc5"
+	canaryMultiB   = "CANARY-multi-line-two-Xx6Zz7Aa8Ss9Dd0"
+	canaryManifest = "CANARY-manifest-Ee3Rr4Tt5Yy6Uu7Ii8Oo9"
+)
+
+var leakFixture = `
+projects: {stg: "111111111111", shared: "222222222222"}
+secrets:
+  - name: projects/stg/secrets/jwt
+    versions:
+      - {value: "` + canarySMv1 + `"}
+      - {value: "` + canarySMv2 + `"}
+  - name: projects/shared/secrets/jwt
+    versions:
+      - {value: "` + canaryCross + `"}
+  - name: projects/stg/secrets/multi
+    versions:
+      - {value: "` + canaryMultiA + `\n` + canaryMultiB + `\n"}
+  - name: projects/stg/secrets/denied
+    versions:
+      - {value: "never-read"}
+services:
+  - name: projects/stg/locations/us-central1/services/api
+    trafficStatuses:
+      - {type: TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION, revision: api-2, percent: 50}
+      - {type: TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION, revision: api-1, percent: 50}
+revisions:
+  - name: projects/stg/locations/us-central1/services/api/revisions/api-1
+    containers:
+      - name: app
+        ports: [{containerPort: 8080}]
+        env:
+          - {name: JWT_SECRET, valueSource: {secretKeyRef: {secret: jwt, version: "1"}}}
+          - {name: PLAIN_SECRET, value: "` + canaryPlain + `"}
+          - {name: MULTI, valueSource: {secretKeyRef: {secret: multi, version: latest}}}
+          - {name: DENIED, valueSource: {secretKeyRef: {secret: denied, version: latest}}}
+  - name: projects/stg/locations/us-central1/services/api/revisions/api-2
+    containers:
+      - name: app
+        ports: [{containerPort: 8080}]
+        env:
+          - {name: JWT_SECRET, valueSource: {secretKeyRef: {secret: projects/shared/secrets/jwt, version: latest}}}
+          - {name: PLAIN_SECRET, value: "` + canaryPlain + `"}
+`
+
+const leakManifest = `apiVersion: serving.knative.dev/v1
+kind: Service
+metadata: {name: api}
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          env:
+            - {name: JWT_SECRET, valueFrom: {secretKeyRef: {name: jwt, key: "2"}}}
+            - {name: INLINE, value: "` + canaryManifest + `"}
+`
+
+func leakConfig(dir string) string {
+	return `version: 1
+gcp: {project: stg, region: us-central1}
+policy:
+  placeholders: ["` + canaryPolicy + `"]
+secrets:
+  - name: jwt-signing
+    jwt: {algorithm: HS256}
+    must_differ_from: [multi]
+    runner:
+      chain:
+        - env: JWT_SECRET
+        - literal: "` + canaryLiteral + `"
+    services:
+      - {cloudrun: api, chain: [JWT_SECRET]}
+      - {manifest: ` + filepath.Join(dir, "svc.yaml") + `, chain: [JWT_SECRET]}
+      - {set_secrets: "JWT_SECRET=jwt:1", name: worker, chain: [JWT_SECRET]}
+  - name: plain
+    runner: {chain: [{file: ` + filepath.Join(dir, "key.txt") + `}]}
+    services:
+      - {cloudrun: api, chain: [PLAIN_SECRET]}
+      - {manifest: ` + filepath.Join(dir, "svc.yaml") + `, chain: [INLINE]}
+  - name: multi
+    runner: {chain: [{dotenv: {path: ` + filepath.Join(dir, ".env") + `, key: MULTI}}]}
+    services:
+      - {cloudrun: api, chain: [MULTI]}
+  - name: denied
+    services:
+      - {cloudrun: api, chain: [DENIED]}
+`
+}
+
+// traces returns every form in which v must not appear: raw, base64 in
+// the standard and URL alphabets with and without padding, hex in both
+// cases, and URL-escaped. Each line of a multi-line value counts too.
+func traces(v string) []string {
+	var out []string
+	add := func(s string) {
+		if len(s) < 8 {
+			return
+		}
+		b := []byte(s)
+		out = append(out, s,
+			base64.StdEncoding.EncodeToString(b), base64.RawStdEncoding.EncodeToString(b),
+			base64.URLEncoding.EncodeToString(b), base64.RawURLEncoding.EncodeToString(b),
+			hex.EncodeToString(b), strings.ToUpper(hex.EncodeToString(b)),
+			url.QueryEscape(s), url.PathEscape(s))
+	}
+	add(v)
+	add(strings.TrimSpace(v))
+	for _, line := range strings.Split(v, "\n") {
+		add(line)
+	}
+	return out
+}
+
+// maskLine is the one place a value may be written: GitHub Actions reads
+// ::add-mask:: and hides the value from the log.
+var maskLine = regexp.MustCompile(`(?m)^::add-mask::.*$`)
+
+func assertNoLeak(t *testing.T, where, text string, canaries []string) {
+	t.Helper()
+	text = maskLine.ReplaceAllString(text, "")
+	for _, c := range canaries {
+		for _, tr := range traces(c) {
+			if strings.Contains(text, tr) {
+				t.Errorf("%s contains a trace of a secret value (%q)", where, tr[:min(len(tr), 24)]+"...")
+			}
+		}
+	}
+}
+
+func TestNoSecretLeaks(t *testing.T) {
+	canaries := []string{canarySMv1, canarySMv2, canaryCross, canaryEnv, canaryLiteral, canaryPlain,
+		canaryFile, canaryDotenv, canaryPolicy, canaryMultiA, canaryMultiB, canaryManifest}
+	h := newHarness(t, leakFixture)
+	h.srv.SetFault("AccessSecretVersion", "projects/stg/secrets/denied/versions/latest", codesPermissionDenied)
+	h.write("svc.yaml", leakManifest)
+	h.write("key.txt", canaryFile)
+	h.write(".env", "MULTI=\""+canaryDotenv+"\"\n")
+	cfg := h.write("secret-preflight.yaml", leakConfig(h.dir))
+	h.env["JWT_SECRET"] = canaryEnv
+	h.env["GITHUB_STEP_SUMMARY"] = filepath.Join(h.dir, "summary.md")
+	h.env["GITHUB_OUTPUT"] = filepath.Join(h.dir, "github-output")
+
+	formats := report.Formats()
+	for _, format := range formats {
+		args := []string{"check", "-c", cfg, "--format", format}
+		for _, f := range formats {
+			args = append(args, "--output", f+"="+filepath.Join(h.dir, "out."+format+"."+f))
+		}
+		code, out, errs := h.run(args...)
+		if code != exitFindings {
+			t.Errorf("check --format %s: exit %d, want 1 (the config has errors)\n%s", format, code, errs)
+		}
+		if format != "github" && strings.Contains(out, "::add-mask::") {
+			t.Errorf("format %s printed masks", format)
+		}
+		assertNoLeak(t, "stdout of --format "+format, out, canaries)
+		assertNoLeak(t, "stderr of --format "+format, errs, canaries)
+	}
+	// GitHub Actions defaults: github format on stdout, masks first.
+	h.env["GITHUB_ACTIONS"] = "true"
+	code, out, errs := h.run("check", "-c", cfg)
+	if code != exitFindings {
+		t.Errorf("check in Actions: exit %d\n%s", code, errs)
+	}
+	assertMasksFirst(t, out, []string{canaryEnv, canaryPlain, canaryMultiA, canaryMultiB, canarySMv1, canaryCross})
+	assertNoLeak(t, "stdout in GitHub Actions", out, canaries)
+	delete(h.env, "GITHUB_ACTIONS")
+
+	for _, c := range [][]string{
+		{"validate", "-c", cfg},
+		{"check", "-c", cfg, "--only", "nope"},
+		{"check", "-c", cfg, "--fail-on", "bogus"},
+		{"check", "-c", cfg, "--output", "xml=/dev/null"},
+		{"check", "-c", cfg, "--baseline", filepath.Join(h.dir, "out.json.json")},
+		{"check", "-c", cfg, "--baseline", filepath.Join(h.dir, "out.json.text")},
+	} {
+		_, out, errs := h.run(c...)
+		assertNoLeak(t, strings.Join(c, " "), out+errs, canaries)
+	}
+
+	// A broken config that holds a literal must not echo it in errors.
+	bad := h.write("bad.yaml", strings.Replace(leakConfig(h.dir), "jwt: {algorithm: HS256}", "jwt: {algorithm: HS1, bogus: 1}", 1)+
+		"    extra: {literal: \""+canaryLiteral+"\"}\n")
+	for _, cmd := range []string{"check", "validate"} {
+		code, out, errs := h.run(cmd, "-c", bad)
+		if code != exitUsage {
+			t.Errorf("%s on a broken config: exit %d, want 2", cmd, code)
+		}
+		assertNoLeak(t, cmd+" of a broken config", out+errs, canaries)
+	}
+
+	// Every file the runs wrote.
+	filepath.WalkDir(h.dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		switch filepath.Base(p) {
+		case "key.txt", ".env", "secret-preflight.yaml", "bad.yaml", "svc.yaml":
+			return nil // inputs
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) == 0 {
+			t.Errorf("%s is empty", filepath.Base(p))
+		}
+		assertNoLeak(t, filepath.Base(p), string(b), canaries)
+		return nil
+	})
+}
+
+// assertMasksFirst checks that every value is masked, line by line, before
+// any line that is not a mask.
+func assertMasksFirst(t *testing.T, out string, values []string) {
+	t.Helper()
+	masked := map[string]bool{}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	other := false
+	for sc.Scan() {
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "::add-mask::"); ok {
+			if other {
+				t.Errorf("a mask comes after other output")
+			}
+			masked[v] = true
+			continue
+		}
+		other = true
+	}
+	for _, v := range values {
+		if !masked[v] {
+			t.Errorf("value %.20s... is not masked", v)
+		}
+	}
+}
+
+// The demo and the emulator serve the bundled fixture; its values are the
+// canaries here.
+func TestDemoAndEmulatorDoNotLeak(t *testing.T) {
+	data, err := fs.ReadFile(examples.FS, "staging-incident/fixture.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var canaries []string
+	for _, m := range regexp.MustCompile(`value: "([^"]+)"`).FindAllStringSubmatch(string(data), -1) {
+		canaries = append(canaries, m[1])
+	}
+	if len(canaries) < 2 {
+		t.Fatalf("found %d values in the demo fixture", len(canaries))
+	}
+	canaries = append(canaries, "staging-jwt-secret-key")
+	h := &harness{t: t, env: map[string]string{}}
+	for _, format := range report.Formats() {
+		code, out, errs := h.run("demo", "--format", format)
+		if code != exitOK {
+			t.Errorf("demo --format %s: exit %d: %s", format, code, errs)
+		}
+		assertNoLeak(t, "demo --format "+format, out+errs, canaries)
+	}
+
+	fixture := filepath.Join(t.TempDir(), "fixture.yaml")
+	if err := os.WriteFile(fixture, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // serve, print the address, and return at once
+	var out, errb strings.Builder
+	if code := run(ctx, []string{"emulator", "--fixture", fixture}, &env{lookup: os.LookupEnv}, &out, &errb); code != exitOK {
+		t.Fatalf("emulator exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), envSMEmulator+"=127.0.0.1:") {
+		t.Errorf("emulator did not print its address: %q", out.String())
+	}
+	assertNoLeak(t, "emulator", out.String()+errb.String(), canaries)
+}

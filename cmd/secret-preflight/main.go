@@ -1,0 +1,82 @@
+// Command secret-preflight resolves which value every consumer of a shared
+// secret would use, compares keyed fingerprints, and fails CI with a
+// diagnosis before any end-to-end test runs. It never prints a value.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], &env{lookup: os.LookupEnv}, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Exit codes, DESIGN.md section 4.
+const (
+	exitOK         = 0
+	exitFindings   = 1
+	exitUsage      = 2
+	exitIncomplete = 3
+)
+
+// env is the process environment, injected so tests never touch the real
+// one (the runner's chain reads it).
+type env struct {
+	lookup func(string) (string, bool)
+}
+
+func (e *env) get(k string) string {
+	v, _ := e.lookup(k)
+	return v
+}
+
+const usage = `usage: secret-preflight <command> [flags]
+
+commands:
+  check      resolve every consumer of each secret and compare them
+  validate   check a config file without touching the network
+  init       discover live services and print a starter config
+  demo       run the bundled staging incident on the embedded emulator
+  emulator   serve the fake Secret Manager and Cloud Run APIs from a fixture
+  version    print the version
+
+Run 'secret-preflight <command> -h' for a command's flags.
+Exit codes: 0 pass, 1 findings at or above --fail-on, 2 bad usage or config,
+3 incomplete (something could not be checked).
+`
+
+func run(ctx context.Context, args []string, e *env, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "check":
+		return runCheck(ctx, rest, e, stdout, stderr)
+	case "validate":
+		return runValidate(rest, stdout, stderr)
+	case "init":
+		return runInit(ctx, rest, e, stdout, stderr)
+	case "demo":
+		return runDemo(ctx, rest, stdout, stderr)
+	case "emulator":
+		return runEmulator(ctx, rest, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "secret-preflight", version())
+		return exitOK
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "secret-preflight: unknown command %q\n\n%s", cmd, usage)
+	return exitUsage
+}

@@ -1,0 +1,144 @@
+// Package config defines secret-preflight's configuration file, version 1,
+// and loads it with positions so that every error names file:line:col.
+package config
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/secret-preflight/secret-preflight/secret"
+)
+
+// Pos is a position in a config file.
+type Pos struct {
+	File string
+	Line int
+	Col  int
+}
+
+func (p Pos) String() string {
+	if p.Line == 0 {
+		return p.File
+	}
+	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
+}
+
+// Config is a loaded version 1 file.
+type Config struct {
+	Path    string
+	Version int
+	GCP     GCP
+	Secrets []*Secret
+	Policy  Policy
+	Ignore  []Ignore
+}
+
+// GCP holds defaults for short names.
+type GCP struct {
+	Project string
+	Region  string
+}
+
+// Secret is one logical secret and everything that consumes it.
+type Secret struct {
+	Name           string
+	JWT            *JWT
+	MustDifferFrom []string
+	Runner         *Consumer // nil when the config declares no runner
+	Services       []*Consumer
+	Pos            Pos
+}
+
+// JWT says the secret is JWT key material.
+type JWT struct {
+	Algorithm string
+	Issuer    string
+	Audience  string
+	Pos       Pos
+}
+
+// ConsumerKind is one of the kinds in DESIGN.md section 2.
+type ConsumerKind string
+
+const (
+	KindRunner     ConsumerKind = "runner"
+	KindCloudRun   ConsumerKind = "cloudrun"
+	KindManifest   ConsumerKind = "manifest"
+	KindSetSecrets ConsumerKind = "set_secrets"
+)
+
+// Consumer is one declared reader of a secret.
+type Consumer struct {
+	Kind ConsumerKind
+	// Target is the cloudrun service (short or full name), the manifest
+	// path (relative paths are resolved against the config file's
+	// directory by the loader), or the set_secrets flag value. Empty for
+	// the runner.
+	Target    string
+	Name      string // optional display name (set_secrets uses it in the id)
+	Container string // optional; empty means every container
+	Trim      bool
+	Chain     []Link
+	Pos       Pos
+}
+
+// LinkKind is the kind of one link of a chain.
+type LinkKind string
+
+const (
+	LinkEnv           LinkKind = "env"
+	LinkFile          LinkKind = "file"
+	LinkDotenv        LinkKind = "dotenv"
+	LinkLiteral       LinkKind = "literal"
+	LinkSecretManager LinkKind = "secretmanager"
+	LinkExec          LinkKind = "exec"
+)
+
+// Link is one step of a fallback chain. Exactly one of the kind-specific
+// fields is meaningful, as Kind says.
+type Link struct {
+	Kind LinkKind
+	// Name is the env var name (env), the path (file), or the Secret
+	// Manager resource (secretmanager).
+	Name    string
+	Dotenv  Dotenv
+	Literal secret.Value
+	Exec    []string
+	Pos     Pos
+}
+
+// Ref is how the link is named in reports; a literal is never shown.
+func (l Link) Ref() string {
+	switch l.Kind {
+	case LinkLiteral:
+		return "literal"
+	case LinkDotenv:
+		return l.Dotenv.Path + ":" + l.Dotenv.Key
+	case LinkExec:
+		return fmt.Sprintf("%q", l.Exec)
+	default:
+		return l.Name
+	}
+}
+
+// Dotenv names a key in a .env file.
+type Dotenv struct {
+	Path string
+	Key  string
+}
+
+// Policy holds the checks' settings.
+type Policy struct {
+	FailOn           string // error, warning, never; empty means error
+	ForbidServiceEnv []string
+	Placeholders     []secret.Value
+}
+
+// Ignore silences one finding code, optionally for one secret, until a date.
+type Ignore struct {
+	Code   string
+	Secret string
+	Reason string
+	Until  time.Time // zero: no expiry
+	Pos    Pos
+}

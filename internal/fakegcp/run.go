@@ -1,0 +1,128 @@
+package fakegcp
+
+import (
+	"context"
+
+	"cloud.google.com/go/run/apiv2/runpb"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// services implements the read side of the Cloud Run Admin v2 Services API.
+// Get and List answer plain messages; only the writing methods, which the
+// fake does not implement, are long-running operations.
+type services struct {
+	runpb.UnimplementedServicesServer
+	st *state
+}
+
+// revisions implements the read side of the Cloud Run Admin v2 Revisions API.
+type revisions struct {
+	runpb.UnimplementedRevisionsServer
+	st *state
+}
+
+func runNotFound(name string) error {
+	return status.Errorf(codes.NotFound, "Resource '%s' was not found", name)
+}
+
+// matches reports whether resource name n (as stored, any project spelling)
+// falls under the wildcard-capable filter want, whose project is an id.
+func (st *state) matches(n runName, wantProjectID string, want runName) bool {
+	id, _, _ := st.projects.resolve(n.project)
+	return id == wantProjectID &&
+		(want.location == "-" || want.location == n.location) &&
+		(want.service == "" || want.service == "-" || want.service == n.service)
+}
+
+func (s *services) GetService(_ context.Context, req *runpb.GetServiceRequest) (*runpb.Service, error) {
+	n, ok := parseServiceName(req.GetName())
+	if !ok {
+		return nil, invalidName("name", req.GetName(), "projects/*/locations/*/services/*")
+	}
+	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
+	id, _, ok := s.st.projects.resolve(n.project)
+	if !ok {
+		return nil, permissionDenied(true, "GetService", req.GetName())
+	}
+	svc, ok := s.st.services[n.key(id)]
+	if !ok {
+		return nil, runNotFound(req.GetName())
+	}
+	return proto.Clone(svc).(*runpb.Service), nil
+}
+
+// ListServices lists a region's services, or every region's with
+// locations/-, newest first, in one page.
+func (s *services) ListServices(_ context.Context, req *runpb.ListServicesRequest) (*runpb.ListServicesResponse, error) {
+	want, ok := parseLocationName(req.GetParent())
+	if !ok {
+		return nil, invalidName("parent", req.GetParent(), "projects/*/locations/*")
+	}
+	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
+	id, _, ok := s.st.projects.resolve(want.project)
+	if !ok {
+		return nil, permissionDenied(true, "ListServices", req.GetParent())
+	}
+	resp := &runpb.ListServicesResponse{}
+	for _, k := range s.st.serviceKeys {
+		svc := s.st.services[k]
+		n, _ := parseServiceName(svc.GetName()) // validated by newState
+		if s.st.matches(n, id, want) {
+			resp.Services = append(resp.Services, proto.Clone(svc).(*runpb.Service))
+		}
+	}
+	return resp, nil
+}
+
+func (r *revisions) GetRevision(_ context.Context, req *runpb.GetRevisionRequest) (*runpb.Revision, error) {
+	n, ok := parseRevisionName(req.GetName())
+	if !ok {
+		return nil, invalidName("name", req.GetName(), "projects/*/locations/*/services/*/revisions/*")
+	}
+	r.st.mu.Lock()
+	defer r.st.mu.Unlock()
+	id, _, ok := r.st.projects.resolve(n.project)
+	if !ok {
+		return nil, permissionDenied(true, "GetRevision", req.GetName())
+	}
+	rev, ok := r.st.revisions[n.key(id)]
+	if !ok {
+		return nil, runNotFound(req.GetName())
+	}
+	return proto.Clone(rev).(*runpb.Revision), nil
+}
+
+// ListRevisions lists a service's revisions, newest first, in one page. As
+// in the real API, the location and the service may be "-" for all.
+func (r *revisions) ListRevisions(_ context.Context, req *runpb.ListRevisionsRequest) (*runpb.ListRevisionsResponse, error) {
+	want, ok := parseServiceName(req.GetParent())
+	if !ok {
+		return nil, invalidName("parent", req.GetParent(), "projects/*/locations/*/services/*")
+	}
+	r.st.mu.Lock()
+	defer r.st.mu.Unlock()
+	id, _, ok := r.st.projects.resolve(want.project)
+	if !ok {
+		return nil, permissionDenied(true, "ListRevisions", req.GetParent())
+	}
+	resp := &runpb.ListRevisionsResponse{}
+	for _, k := range r.st.revisionKeys {
+		rev := r.st.revisions[k]
+		n, _ := parseRevisionName(rev.GetName()) // validated by newState
+		if r.st.matches(n, id, want) {
+			resp.Revisions = append(resp.Revisions, proto.Clone(rev).(*runpb.Revision))
+		}
+	}
+	// A service that exists may have no revisions listed in the fixture;
+	// one that does not exist is an error, as in the real API.
+	if len(resp.Revisions) == 0 && want.location != "-" && want.service != "-" {
+		if _, ok := r.st.services[want.key(id)]; !ok {
+			return nil, runNotFound(req.GetParent())
+		}
+	}
+	return resp, nil
+}

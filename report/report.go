@@ -1,0 +1,232 @@
+// Package report holds the result of a run as data, in the shape of the JSON
+// report (DESIGN.md section 8), and one writer per output format.
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/secret-preflight/secret-preflight/secret"
+)
+
+// Schema is the JSON report's schema identifier.
+const Schema = "secret-preflight/report/v1"
+
+// Result values.
+const (
+	Pass       = "pass"
+	Fail       = "fail"
+	Incomplete = "incomplete"
+)
+
+// Verdicts of one secret.
+const (
+	Match      = "match"
+	Mismatch   = "mismatch"
+	Unresolved = "incomplete"
+)
+
+// Severities.
+const (
+	SevError   = "error"
+	SevWarning = "warning"
+	SevInfo    = "info"
+)
+
+// Report is one run's result.
+type Report struct {
+	Schema           string       `json:"schema"`
+	Result           string       `json:"result"`
+	FingerprintScope secret.Scope `json:"fingerprint_scope"`
+	Secrets          []*Secret    `json:"secrets"`
+	Findings         []*Finding   `json:"findings"`
+	Summary          Summary      `json:"summary"`
+	// Config is the config file the run used.
+	Config string `json:"config,omitempty"`
+	// FailOn is the threshold the result was computed with.
+	FailOn string `json:"fail_on,omitempty"`
+	// Changes and BaselineNote are set by Compare (--baseline).
+	Changes      []Change `json:"changes,omitempty"`
+	BaselineNote string   `json:"baseline_note,omitempty"`
+}
+
+// Secret is one logical secret and its consumers.
+type Secret struct {
+	Name      string      `json:"name"`
+	Verdict   string      `json:"verdict"`
+	Consumers []*Consumer `json:"consumers"`
+}
+
+// Consumer is one resolved (or not) reader of a secret.
+type Consumer struct {
+	ID             string    `json:"id"`
+	Kind           string    `json:"kind"`
+	Target         string    `json:"target"`
+	Revision       string    `json:"revision"`
+	TrafficPercent int       `json:"traffic_percent"`
+	Container      string    `json:"container"`
+	Resolved       bool      `json:"resolved"`
+	Link           int       `json:"link"`
+	Via            string    `json:"via"`
+	Ref            string    `json:"ref"`
+	Version        string    `json:"version"`
+	Fingerprint    string    `json:"fingerprint"`
+	Skipped        []Skipped `json:"skipped"`
+	Error          string    `json:"error"`
+
+	// Value is what the consumer resolved. It redacts itself in every
+	// encoding and is excluded from JSON on top of that.
+	Value secret.Value `json:"-"`
+	// ErrorCode is the gRPC code name of Error when it came from a cloud
+	// API (PermissionDenied, NotFound...), used to build findings.
+	ErrorCode string `json:"error_code,omitempty"`
+	// SecretVersion is the full resource name of the Secret Manager
+	// version the value came from, as AccessSecretVersion returned it.
+	SecretVersion string `json:"secret_version,omitempty"`
+	// Requested is the version the consumer asked for (latest, 3, an alias).
+	Requested string `json:"requested_version,omitempty"`
+	// File and Line point at the consumer's entry in the config.
+	File string `json:"file,omitempty"`
+	Line int    `json:"line,omitempty"`
+}
+
+// Skipped is a link of the chain that yielded nothing, and why.
+type Skipped struct {
+	Link int    `json:"link"`
+	Via  string `json:"via"`
+	Ref  string `json:"ref"`
+	Why  string `json:"why"`
+}
+
+// Finding is one problem.
+type Finding struct {
+	Code      string   `json:"code"`
+	Severity  string   `json:"severity"`
+	Secret    string   `json:"secret"`
+	Consumers []string `json:"consumers"`
+	Message   string   `json:"message"`
+	Hint      string   `json:"hint"`
+	// File and Line point at the config entry the finding comes from.
+	File string `json:"file,omitempty"`
+	Line int    `json:"line,omitempty"`
+	// Ignored carries the reason when an ignore entry silenced it.
+	Ignored string `json:"ignored,omitempty"`
+}
+
+// Summary counts findings by severity (ignored ones excluded).
+type Summary struct {
+	Errors   int `json:"errors"`
+	Warnings int `json:"warnings"`
+	Infos    int `json:"infos"`
+}
+
+// rank orders severities; the fail-on threshold compares against it.
+func rank(sev string) int {
+	switch sev {
+	case SevError:
+		return 3
+	case SevWarning:
+		return 2
+	case SevInfo:
+		return 1
+	}
+	return 0
+}
+
+// ValidFailOn reports whether s is a --fail-on value.
+func ValidFailOn(s string) bool { return s == "error" || s == "warning" || s == "never" }
+
+// Finish sorts findings, counts them and sets Result for the threshold:
+// fail when a finding reaches failOn, else incomplete when any consumer is
+// unresolved because something could not be read, else pass.
+func (r *Report) Finish(failOn string) {
+	r.Schema = Schema
+	r.FailOn = failOn
+	sort.SliceStable(r.Findings, func(i, j int) bool {
+		a, b := r.Findings[i], r.Findings[j]
+		if rank(a.Severity) != rank(b.Severity) {
+			return rank(a.Severity) > rank(b.Severity)
+		}
+		if a.Secret != b.Secret {
+			return a.Secret < b.Secret
+		}
+		return a.Code < b.Code
+	})
+	r.Summary = Summary{}
+	failed, incomplete := false, false
+	for _, f := range r.Findings {
+		if f.Ignored != "" {
+			continue
+		}
+		switch f.Severity {
+		case SevError:
+			r.Summary.Errors++
+		case SevWarning:
+			r.Summary.Warnings++
+		case SevInfo:
+			r.Summary.Infos++
+		}
+		// SP102 means "could not check", not "found a problem": it makes the
+		// run incomplete (exit 3) unless something else fails it.
+		if f.Code == "SP102" {
+			incomplete = true
+			continue
+		}
+		if failOn != "never" && rank(f.Severity) >= rank(failOn) {
+			failed = true
+		}
+	}
+	for _, s := range r.Secrets {
+		for _, c := range s.Consumers {
+			if !c.Resolved && c.Error != "" {
+				incomplete = true
+			}
+		}
+	}
+	switch {
+	case failed:
+		r.Result = Fail
+	case incomplete:
+		r.Result = Incomplete
+	default:
+		r.Result = Pass
+	}
+}
+
+// ExitCode maps the result to the exit codes of DESIGN.md section 4.
+func (r *Report) ExitCode() int {
+	switch r.Result {
+	case Fail:
+		return 1
+	case Incomplete:
+		return 3
+	}
+	return 0
+}
+
+// Writer writes a report in one format.
+type Writer interface {
+	Write(w io.Writer, r *Report) error
+}
+
+// Formats are the names --format and --output accept.
+var formatNames = []string{"text", "json", "markdown", "github"}
+
+// Formats lists the format names.
+func Formats() []string { return append([]string(nil), formatNames...) }
+
+// For returns the writer for a format name.
+func For(format string) (Writer, error) {
+	switch format {
+	case "text":
+		return Text{}, nil
+	case "json":
+		return JSON{}, nil
+	case "markdown":
+		return Markdown{}, nil
+	case "github":
+		return GitHub{}, nil
+	}
+	return nil, fmt.Errorf("unknown format %q (want one of %v)", format, formatNames)
+}

@@ -1,0 +1,173 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// Text is the terminal report: a verdict line, a table of consumers per
+// secret, then findings with hints. It is written for someone reading a CI
+// log at 3am: the cause first, no scrolling for the fix.
+type Text struct{}
+
+func (Text) Write(w io.Writer, r *Report) error {
+	ew := &errWriter{w: w}
+	ew.printf("secret-preflight: %s  (%s)\n", strings.ToUpper(r.Result), countText(r.Summary))
+	if r.FingerprintScope == "run" {
+		ew.printf("fingerprints use a per-run key: compare them within this report only\n")
+	}
+	for _, s := range r.Secrets {
+		ew.printf("\n%s  %s\n", s.Name, strings.ToUpper(s.Verdict))
+		writeConsumerTable(ew, s)
+	}
+	if len(r.Findings) > 0 {
+		ew.printf("\nFindings\n")
+		for _, f := range r.Findings {
+			tag := strings.ToUpper(f.Severity)
+			if f.Ignored != "" {
+				tag = "ignored"
+			}
+			ew.printf("  %-7s %s %s: %s\n", tag, f.Code, f.Secret, f.Message)
+			if f.Ignored != "" {
+				ew.printf("          ignored: %s\n", f.Ignored)
+			}
+			ew.printf("          fix: %s\n", f.Hint)
+			if f.File != "" && f.Line > 0 {
+				ew.printf("          config: %s:%d\n", f.File, f.Line)
+			}
+		}
+	}
+	writeChangesText(ew, r)
+	ew.printf("\n%s\n", verdictLine(r))
+	return ew.err
+}
+
+// writeConsumerTable writes a secret's consumers, one line each, and the
+// links they skipped. The github format shows the same table in a group.
+func writeConsumerTable(ew *errWriter, s *Secret) {
+	groups := groupLetters(s)
+	tw := tabwriter.NewWriter(ew, 2, 8, 2, ' ', 0)
+	fmt.Fprintf(tw, "  \tCONSUMER\tLINK\tSOURCE\tVERSION\tFINGERPRINT\n")
+	for _, c := range s.Consumers {
+		mark, link, source, fpr := "?", "-", c.Error, "-"
+		if c.Resolved {
+			mark = groups[c.Fingerprint]
+			link = fmt.Sprintf("[%d] %s", c.Link, c.Via)
+			source = shortRef(c)
+			fpr = c.Fingerprint
+		} else if c.Error == "" {
+			mark, source = "✗", "nothing resolved"
+		} else {
+			mark = "!"
+			// The full error is in the findings; the table says only
+			// what kind of failure it was, so its columns stay narrow.
+			source = "could not read"
+			if c.ErrorCode != "" {
+				source += " (" + c.ErrorCode + ")"
+			}
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", mark, consumerLabel(c), link, source, dash(c.Version), fpr)
+	}
+	tw.Flush()
+	if len(groups) > 1 {
+		ew.printf("  (letters group consumers that hold the same value)\n")
+	}
+	for _, c := range s.Consumers {
+		for _, sk := range c.Skipped {
+			ew.printf("  skipped %s [%d] %s %s: %s\n", c.ID, sk.Link, sk.Via, sk.Ref, sk.Why)
+		}
+	}
+}
+
+func verdictLine(r *Report) string {
+	switch r.Result {
+	case Fail:
+		return "FAIL: fix the findings above before running E2E tests (exit 1)"
+	case Incomplete:
+		return "INCOMPLETE: some consumers could not be checked; see SP102 above (exit 3)"
+	}
+	return "PASS: every consumer resolves the same value"
+}
+
+func countText(s Summary) string {
+	return fmt.Sprintf("%d %s, %d %s, %d info",
+		s.Errors, pluralize(s.Errors, "error"), s.Warnings, pluralize(s.Warnings, "warning"), s.Infos)
+}
+
+func pluralize(n int, w string) string {
+	if n == 1 {
+		return w
+	}
+	return w + "s"
+}
+
+// groupLetters assigns A, B, ... to distinct fingerprints in order of
+// appearance; with one value everyone is simply ✓.
+func groupLetters(s *Secret) map[string]string {
+	out := map[string]string{}
+	for _, c := range s.Consumers {
+		if c.Resolved {
+			if _, ok := out[c.Fingerprint]; !ok {
+				out[c.Fingerprint] = string(rune('A' + len(out)))
+			}
+		}
+	}
+	if len(out) == 1 {
+		for k := range out {
+			out[k] = "✓"
+		}
+	}
+	return out
+}
+
+func consumerLabel(c *Consumer) string {
+	if c.TrafficPercent > 0 {
+		return fmt.Sprintf("%s (%d%%)", c.ID, c.TrafficPercent)
+	}
+	return c.ID
+}
+
+// shortRef drops the version from a resolved Secret Manager name: the
+// VERSION column already shows it, and the table stays readable.
+func shortRef(c *Consumer) string {
+	if c.SecretVersion == "" {
+		return c.Ref
+	}
+	if i := strings.LastIndex(c.Ref, "/versions/"); i >= 0 {
+		return c.Ref[:i]
+	}
+	return c.Ref
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+// errWriter keeps the first write error so the writers read straight.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
+
+func (e *errWriter) printf(format string, a ...any) {
+	fmt.Fprintf(e, format, a...)
+}

@@ -1,0 +1,174 @@
+package sources
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"cloud.google.com/go/run/apiv2/runpb"
+	"github.com/googleapis/gax-go/v2"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/secret-preflight/secret-preflight/secret"
+)
+
+// serviceGetter and revisionGetter are the Cloud Run calls resolution needs;
+// the official run.ServicesClient and run.RevisionsClient satisfy them.
+type serviceGetter interface {
+	GetService(ctx context.Context, req *runpb.GetServiceRequest, opts ...gax.CallOption) (*runpb.Service, error)
+}
+
+type revisionGetter interface {
+	GetRevision(ctx context.Context, req *runpb.GetRevisionRequest, opts ...gax.CallOption) (*runpb.Revision, error)
+}
+
+// CloudRun reads live services.
+type CloudRun struct {
+	Services  serviceGetter
+	Revisions revisionGetter
+	// InitErr explains missing clients (e.g. no credentials).
+	InitErr error
+}
+
+// ServiceName expands a short service name with the default project and
+// region, and checks the shape of a full one.
+func ServiceName(project, region, name string) (string, error) {
+	if strings.HasPrefix(name, "projects/") {
+		p := strings.Split(name, "/")
+		if len(p) != 6 || p[2] != "locations" || p[4] != "services" || p[1] == "" || p[3] == "" || p[5] == "" {
+			return "", fmt.Errorf("malformed service name %q (want projects/P/locations/R/services/S)", name)
+		}
+		return name, nil
+	}
+	if project == "" || region == "" {
+		return "", fmt.Errorf("service %q: a short name needs gcp.project and gcp.region", name)
+	}
+	return fmt.Sprintf("projects/%s/locations/%s/services/%s", project, region, name), nil
+}
+
+// ProjectOf returns P from a name that starts with projects/P/.
+func ProjectOf(name string) string {
+	p := strings.SplitN(name, "/", 3)
+	if len(p) >= 2 && p[0] == "projects" {
+		return p[1]
+	}
+	return ""
+}
+
+// Serving returns one Workload per revision that serves traffic (percent
+// > 0), read with GetRevision: the template may be newer than what
+// actually serves, and it is the serving revisions whose instances hold
+// the values E2E requests meet.
+func (c *CloudRun) Serving(ctx context.Context, service string) ([]Workload, []string, error) {
+	if c == nil || c.Services == nil || c.Revisions == nil {
+		if c != nil && c.InitErr != nil {
+			return nil, nil, fmt.Errorf("%s: %w", service, c.InitErr)
+		}
+		return nil, nil, fmt.Errorf("%s: no Cloud Run client configured", service)
+	}
+	svc, err := c.Services.GetService(ctx, &runpb.GetServiceRequest{Name: service})
+	if err != nil {
+		return nil, nil, cloudError(service, "run.services.get", err)
+	}
+	var notes []string
+	if svc.GetReconciling() {
+		notes = append(notes, "the service is reconciling: its traffic status may be stale")
+	}
+	percent := map[string]int{}
+	for _, t := range svc.GetTrafficStatuses() {
+		if t.GetPercent() <= 0 {
+			continue
+		}
+		rev := t.GetRevision()
+		if t.GetType() == runpb.TrafficTargetAllocationType_TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST || rev == "" {
+			// A LATEST entry names no revision: it means latest_ready_revision,
+			// which the API gives as a full resource name.
+			rev = path.Base(svc.GetLatestReadyRevision())
+		}
+		if rev == "" || rev == "." {
+			continue
+		}
+		percent[rev] += int(t.GetPercent())
+	}
+	if len(percent) == 0 {
+		return nil, notes, fmt.Errorf("%s: no revision serves traffic (traffic_statuses has no entry with percent > 0)", service)
+	}
+	revs := make([]string, 0, len(percent))
+	for r := range percent {
+		revs = append(revs, r)
+	}
+	sort.Slice(revs, func(i, j int) bool {
+		if percent[revs[i]] != percent[revs[j]] {
+			return percent[revs[i]] > percent[revs[j]]
+		}
+		return revs[i] < revs[j]
+	})
+	out := make([]Workload, len(revs))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, r := range revs {
+		g.Go(func() error {
+			name := service + "/revisions/" + r
+			rev, err := c.Revisions.GetRevision(gctx, &runpb.GetRevisionRequest{Name: name})
+			if err != nil {
+				return cloudError(name, "run.revisions.get", err)
+			}
+			w := RevisionWorkload(rev)
+			w.Service = service
+			w.Revision = r
+			w.TrafficPercent = percent[r]
+			out[i] = w
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, notes, err
+	}
+	return out, notes, nil
+}
+
+// RevisionWorkload reduces a v2 revision to its containers and secrets.
+func RevisionWorkload(rev *runpb.Revision) Workload {
+	return Workload{
+		Revision:   path.Base(rev.GetName()),
+		Containers: v2Containers(rev.GetContainers(), rev.GetVolumes()),
+	}
+}
+
+// v2Containers converts v2 containers and volumes (shared by revisions and
+// service templates).
+func v2Containers(cs []*runpb.Container, vols []*runpb.Volume) []Container {
+	secretVols := map[string]*runpb.SecretVolumeSource{}
+	for _, v := range vols {
+		if s := v.GetSecret(); s != nil {
+			secretVols[v.GetName()] = s
+		}
+	}
+	out := make([]Container, 0, len(cs))
+	for _, c := range cs {
+		oc := Container{Name: c.GetName(), Ingress: len(c.GetPorts()) > 0 || len(cs) == 1}
+		for _, e := range c.GetEnv() {
+			ev := EnvVar{Name: e.GetName()}
+			if ref := e.GetValueSource().GetSecretKeyRef(); ref != nil {
+				ev.Secret = &SecretRef{Secret: ref.GetSecret(), Version: ref.GetVersion()}
+			} else {
+				ev.Value = secret.FromString(e.GetValue())
+			}
+			oc.Env = append(oc.Env, ev)
+		}
+		for _, m := range c.GetVolumeMounts() {
+			s, ok := secretVols[m.GetName()]
+			if !ok {
+				continue
+			}
+			sm := SecretMount{MountPath: m.GetMountPath(), Secret: s.GetSecret()}
+			for _, it := range s.GetItems() {
+				sm.Items = append(sm.Items, MountItem{Path: it.GetPath(), Version: it.GetVersion()})
+			}
+			oc.Mounts = append(oc.Mounts, sm)
+		}
+		out = append(out, oc)
+	}
+	return out
+}

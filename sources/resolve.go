@@ -1,0 +1,316 @@
+// Package sources resolves consumers' chains: it reads the runner's
+// environment, files, .env files, commands and Secret Manager, and the
+// env vars and secret volumes of Cloud Run revisions, manifests and
+// --set-secrets values.
+package sources
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path"
+	"strings"
+
+	"github.com/secret-preflight/secret-preflight/config"
+	"github.com/secret-preflight/secret-preflight/secret"
+)
+
+// Skip is a link that yielded nothing, and why.
+type Skip struct {
+	Link int
+	Via  string
+	Ref  string
+	Why  string
+}
+
+// Outcome is what one consumer's chain resolved to.
+type Outcome struct {
+	Resolved bool
+	Link     int // index of the winning link
+	Via      string
+	Ref      string
+	Value    secret.Value
+	// Version is the numeric Secret Manager version the value came from.
+	Version string
+	// SecretVersion is the resolved resource name (project number).
+	SecretVersion string
+	// Requested is the version the consumer named (latest, 3, an alias).
+	Requested string
+	Skipped   []Skip
+	// Err is set when a link could not be read: the chain stops there,
+	// because the consumer would not have fallen through either.
+	Err error
+}
+
+// Resolver resolves chains. The zero value resolves only local links.
+type Resolver struct {
+	// LookupEnv reads the runner's environment (os.LookupEnv in the CLI).
+	LookupEnv func(string) (string, bool)
+	// Secrets accesses Secret Manager; nil means not configured.
+	Secrets *Accessor
+	// AllowExec permits exec links. Off by default: a config from a pull
+	// request must not run commands on the CI machine.
+	AllowExec bool
+}
+
+// Runner resolves the CI job's own chain.
+func (r *Resolver) Runner(ctx context.Context, chain []config.Link) Outcome {
+	var o Outcome
+	for i, l := range chain {
+		skip := func(why string) { o.Skipped = append(o.Skipped, Skip{i, string(l.Kind), l.Ref(), why}) }
+		win := func(v secret.Value) Outcome {
+			o.Resolved, o.Link, o.Via, o.Ref, o.Value = true, i, string(l.Kind), l.Ref(), v
+			return o
+		}
+		switch l.Kind {
+		case config.LinkEnv:
+			v, ok := r.lookupEnv(l.Name)
+			switch {
+			case !ok:
+				skip("unset")
+			case v == "":
+				// Fallback chains written as `a or b` treat empty as unset.
+				skip("set but empty")
+			default:
+				return win(secret.FromString(v))
+			}
+		case config.LinkFile:
+			b, err := os.ReadFile(l.Name)
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+				skip("no such file")
+			case err != nil:
+				o.Err = fmt.Errorf("reading %s: %w", l.Name, err)
+				o.Link, o.Via, o.Ref = i, string(l.Kind), l.Ref()
+				return o
+			case len(b) == 0:
+				skip("file is empty")
+			default:
+				return win(secret.New(b))
+			}
+		case config.LinkDotenv:
+			v, why, err := readDotenv(l.Dotenv.Path, l.Dotenv.Key)
+			switch {
+			case err != nil:
+				o.Err = err
+				o.Link, o.Via, o.Ref = i, string(l.Kind), l.Ref()
+				return o
+			case why != "":
+				skip(why)
+			default:
+				return win(v)
+			}
+		case config.LinkLiteral:
+			return win(l.Literal)
+		case config.LinkSecretManager:
+			return r.accessLink(ctx, o, i, l, l.Name, l.Name)
+		case config.LinkExec:
+			if !r.AllowExec {
+				o.Err = fmt.Errorf("exec link %s refused: pass --allow-exec to run commands (never for a config from a pull request)", l.Ref())
+				o.Link, o.Via, o.Ref = i, string(l.Kind), l.Ref()
+				return o
+			}
+			v, err := runExec(ctx, l.Exec)
+			switch {
+			case err != nil:
+				o.Err = err
+				o.Link, o.Via, o.Ref = i, string(l.Kind), l.Ref()
+				return o
+			case v.Len() == 0:
+				skip("command printed nothing")
+			default:
+				return win(v)
+			}
+		default:
+			skip("unsupported link kind")
+		}
+	}
+	return o
+}
+
+func (r *Resolver) lookupEnv(name string) (string, bool) {
+	if r.LookupEnv == nil {
+		return "", false
+	}
+	return r.LookupEnv(name)
+}
+
+// accessLink resolves a link through Secret Manager; ref is how the report
+// names it before the resolved version is appended.
+func (r *Resolver) accessLink(ctx context.Context, o Outcome, i int, l config.Link, ref, name string) Outcome {
+	o.Link, o.Via = i, string(l.Kind)
+	o.Requested = path.Base(name)
+	acc, err := r.Secrets.Access(ctx, name)
+	if err != nil {
+		o.Ref = ref
+		o.Err = err
+		return o
+	}
+	o.Resolved = true
+	o.Value = acc.Value
+	o.Version = acc.Version
+	o.SecretVersion = acc.Name
+	o.Ref = ref + " -> " + acc.Name
+	if ref == name {
+		o.Ref = acc.Name
+		if acc.Name != name {
+			o.Ref = name + " -> " + acc.Name
+		}
+	}
+	return o
+}
+
+// Container resolves a service consumer's chain against one container.
+// project is the service's project, used for bare secret ids.
+func (r *Resolver) Container(ctx context.Context, project string, c Container, chain []config.Link) Outcome {
+	var o Outcome
+	for i, l := range chain {
+		skip := func(why string) { o.Skipped = append(o.Skipped, Skip{i, string(l.Kind), l.Ref(), why}) }
+		switch l.Kind {
+		case config.LinkEnv:
+			ev, ok := findEnv(c, l.Name)
+			switch {
+			case !ok:
+				skip("not set on the container")
+			case ev.Secret != nil:
+				name, err := VersionName(project, ev.Secret.Secret, ev.Secret.Version)
+				if err != nil {
+					o.Link, o.Via, o.Ref, o.Err = i, string(l.Kind), l.Name, err
+					return o
+				}
+				return r.accessLink(ctx, o, i, l, l.Name, name)
+			case ev.Value.Len() == 0:
+				skip("set but empty")
+			default:
+				o.Resolved, o.Link, o.Via, o.Ref, o.Value = true, i, string(l.Kind), l.Name+" (plain value)", ev.Value
+				return o
+			}
+		case config.LinkFile:
+			m, version, ok := findMount(c, l.Name)
+			if !ok {
+				skip("no secret volume covers this path")
+				continue
+			}
+			name, err := VersionName(project, m.Secret, version)
+			if err != nil {
+				o.Link, o.Via, o.Ref, o.Err = i, string(l.Kind), l.Name, err
+				return o
+			}
+			return r.accessLink(ctx, o, i, l, l.Name, name)
+		case config.LinkLiteral:
+			o.Resolved, o.Link, o.Via, o.Ref, o.Value = true, i, string(l.Kind), l.Ref(), l.Literal
+			return o
+		case config.LinkSecretManager:
+			return r.accessLink(ctx, o, i, l, l.Name, l.Name)
+		default:
+			skip(fmt.Sprintf("%s links do not apply to services", l.Kind))
+		}
+	}
+	return o
+}
+
+// HasLink reports whether any link of chain could apply to c: it decides
+// which containers of a revision are consumers when the config names none.
+func HasLink(c Container, chain []config.Link) bool {
+	for _, l := range chain {
+		switch l.Kind {
+		case config.LinkEnv:
+			if _, ok := findEnv(c, l.Name); ok {
+				return true
+			}
+		case config.LinkFile:
+			if _, _, ok := findMount(c, l.Name); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func findEnv(c Container, name string) (EnvVar, bool) {
+	// The last definition wins, as in a process environment built in order.
+	for i := len(c.Env) - 1; i >= 0; i-- {
+		if c.Env[i].Name == name {
+			return c.Env[i], true
+		}
+	}
+	return EnvVar{}, false
+}
+
+// findMount finds the secret volume file at p: a file under the mount path
+// named by an item, or, without items, a file named after the secret.
+func findMount(c Container, p string) (SecretMount, string, bool) {
+	p = path.Clean(p)
+	for _, m := range c.Mounts {
+		dir := path.Clean(m.MountPath)
+		rest, ok := strings.CutPrefix(p, dir+"/")
+		if !ok {
+			continue
+		}
+		if len(m.Items) == 0 {
+			if rest == path.Base(m.Secret) {
+				return m, "latest", true
+			}
+			continue
+		}
+		for _, it := range m.Items {
+			if path.Clean(it.Path) == rest {
+				return m, it.Version, true
+			}
+		}
+	}
+	return SecretMount{}, "", false
+}
+
+// readDotenv returns the value of key in a .env file, or why it has none.
+func readDotenv(file, key string) (secret.Value, string, error) {
+	b, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return secret.Value{}, "no such file", nil
+	}
+	if err != nil {
+		return secret.Value{}, "", fmt.Errorf("reading %s: %w", file, err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(strings.TrimSuffix(line, "\r"))
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		line = strings.TrimPrefix(line, "export ")
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || strings.TrimSpace(k) != key {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+			v = v[1 : len(v)-1]
+		} else if i := strings.Index(v, " #"); i >= 0 {
+			v = strings.TrimSpace(v[:i])
+		}
+		if v == "" {
+			return secret.Value{}, "set but empty", nil
+		}
+		return secret.FromString(v), "", nil
+	}
+	return secret.Value{}, "key not in file", nil
+}
+
+// runExec runs argv and returns its stdout. Its stderr is dropped, not
+// reported: a failing helper may print the secret there.
+func runExec(ctx context.Context, argv []string) (secret.Value, error) {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return secret.Value{}, fmt.Errorf("exec %q: exited with status %d", argv[0], ee.ExitCode())
+		}
+		return secret.Value{}, fmt.Errorf("exec %q: %w", argv[0], err)
+	}
+	return secret.New(out.Bytes()), nil
+}

@@ -1,0 +1,121 @@
+package sources
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strings"
+	"sync"
+
+	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
+	"github.com/googleapis/gax-go/v2"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/secret-preflight/secret-preflight/secret"
+)
+
+var errDeadline = context.DeadlineExceeded
+
+// versionAccessor is the one Secret Manager call resolution needs.
+type versionAccessor interface {
+	AccessSecretVersion(ctx context.Context, req *secretmanagerpb.AccessSecretVersionRequest, opts ...gax.CallOption) (*secretmanagerpb.AccessSecretVersionResponse, error)
+}
+
+// Accessed is a secret version's payload and the version it resolved to.
+type Accessed struct {
+	Value secret.Value
+	// Name is the resolved resource name as the API returns it: project
+	// number and numeric version.
+	Name string
+	// Version is the numeric version.
+	Version string
+}
+
+// Accessor reads Secret Manager versions, each distinct version once per
+// run however many consumers share it, and concurrent callers of the same
+// version share one call.
+type Accessor struct {
+	client versionAccessor
+	// InitErr explains a missing client (e.g. no credentials); every access
+	// fails with it, so each consumer reports why it could not be read.
+	InitErr error
+	group   singleflight.Group
+
+	mu    sync.Mutex
+	cache map[string]accessResult
+}
+
+type accessResult struct {
+	acc Accessed
+	err error
+}
+
+// NewAccessor wraps a Secret Manager client (the official apiv1 client).
+func NewAccessor(client versionAccessor) *Accessor {
+	return &Accessor{client: client, cache: map[string]accessResult{}}
+}
+
+// Access reads the version named by a full resource name
+// projects/P/secrets/S/versions/V.
+func (a *Accessor) Access(ctx context.Context, name string) (Accessed, error) {
+	if a == nil || a.client == nil {
+		if a != nil && a.InitErr != nil {
+			return Accessed{}, fmt.Errorf("%s: %w", name, a.InitErr)
+		}
+		return Accessed{}, fmt.Errorf("%s: no Secret Manager client configured", name)
+	}
+	a.mu.Lock()
+	r, ok := a.cache[name]
+	a.mu.Unlock()
+	if ok {
+		return r.acc, r.err
+	}
+	v, _, _ := a.group.Do(name, func() (any, error) {
+		resp, err := a.client.AccessSecretVersion(ctx, &secretmanagerpb.AccessSecretVersionRequest{Name: name})
+		var r accessResult
+		if err != nil {
+			r.err = cloudError(name, "secretmanager.versions.access", err)
+		} else {
+			r.acc = Accessed{
+				Value:   secret.New(resp.GetPayload().GetData()),
+				Name:    resp.GetName(),
+				Version: path.Base(resp.GetName()),
+			}
+		}
+		a.mu.Lock()
+		a.cache[name] = r
+		a.mu.Unlock()
+		return r, nil
+	})
+	r = v.(accessResult)
+	return r.acc, r.err
+}
+
+// VersionName builds the full name of a secret version as a service refers
+// to it: secretName is a bare id (then project applies) or
+// projects/P/secrets/S; version is latest, a number or an alias ("" is latest).
+func VersionName(project, secretName, version string) (string, error) {
+	if version == "" {
+		version = "latest"
+	}
+	if strings.HasPrefix(secretName, "projects/") {
+		parts := strings.Split(secretName, "/")
+		switch {
+		case len(parts) == 4 && parts[2] == "secrets":
+			return secretName + "/versions/" + version, nil
+		case len(parts) == 6 && parts[2] == "secrets" && parts[4] == "versions":
+			return secretName, nil
+		}
+		return "", fmt.Errorf("malformed secret name %q (want projects/P/secrets/S)", secretName)
+	}
+	if secretName == "" {
+		return "", fmt.Errorf("empty secret name")
+	}
+	if strings.Contains(secretName, "/") {
+		return "", fmt.Errorf("malformed secret name %q (want a secret id or projects/P/secrets/S)", secretName)
+	}
+	if project == "" {
+		return "", fmt.Errorf("secret %q has no project: set gcp.project or use projects/P/secrets/%s", secretName, secretName)
+	}
+	return "projects/" + project + "/secrets/" + secretName + "/versions/" + version, nil
+}
