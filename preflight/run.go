@@ -117,7 +117,10 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*report.Report,
 		seen = append(seen, j.seen...)
 	}
 	rep.Findings = append(rep.Findings, forbiddenEnv(cfg, seen)...)
+	stale, unchecked := staleLatest(ctx, opts.Resolver.Secrets, rep)
+	rep.Findings = append(rep.Findings, stale...)
 	rep.Findings = append(rep.Findings, checks.Run(cfg, rep, opts.Fingerprints)...)
+	noteUnchecked(rep, unchecked)
 	checks.ApplyIgnores(cfg, rep, opts.Now)
 	for _, s := range rep.Secrets {
 		s.Verdict = checks.Verdict(s, opts.Fingerprints)
@@ -158,6 +161,9 @@ func resolveConsumer(ctx context.Context, cfg *config.Config, c *config.Consumer
 			base := &report.Consumer{
 				ID: "cloudrun:" + path.Base(name) + "@" + w.Revision, Kind: string(c.Kind), Target: name,
 				Revision: w.Revision, TrafficPercent: w.TrafficPercent,
+			}
+			if !w.Created.IsZero() {
+				base.RevisionCreateTime = w.Created.UTC().Format(time.RFC3339)
 			}
 			out = append(out, resolveWorkload(ctx, opts.Resolver, sources.ProjectOf(name), w, c, base)...)
 		}
@@ -342,4 +348,66 @@ func forbiddenEnv(cfg *config.Config, ws []sources.Workload) []*report.Finding {
 		}
 	}
 	return out
+}
+
+// staleLatest reports SP131: a live revision reads `latest` through an env
+// var, and latest is now a version created after the revision. Cloud Run
+// resolves env-var secrets when an instance starts, so instances started
+// before the rotation still hold the previous version (volumes are read
+// on access and are not affected). unchecked maps consumer IDs to why the
+// check could not run, so the report can say so instead of staying silent.
+func staleLatest(ctx context.Context, acc *sources.Accessor, rep *report.Report) ([]*report.Finding, map[string]string) {
+	var out []*report.Finding
+	unchecked := map[string]string{}
+	for _, s := range rep.Secrets {
+		for _, c := range s.Consumers {
+			if !c.Resolved || c.Kind != string(config.KindCloudRun) || c.Via != string(config.LinkEnv) ||
+				c.Requested != "latest" || c.SecretVersion == "" || c.RevisionCreateTime == "" {
+				continue
+			}
+			revCreated, err := time.Parse(time.RFC3339, c.RevisionCreateTime)
+			if err != nil {
+				continue
+			}
+			verCreated, err := acc.Created(ctx, c.SecretVersion)
+			if err != nil {
+				unchecked[c.ID] = err.Error()
+				continue
+			}
+			if !verCreated.After(revCreated) {
+				continue
+			}
+			out = append(out, &report.Finding{
+				Code: "SP131", Severity: report.SevWarning, Secret: s.Name, Consumers: []string{c.ID},
+				Message: fmt.Sprintf("%s reads %s at latest, which is now version %s, created %s, after the revision (%s): instances started before then may still hold an older version",
+					c.ID, c.Ref, c.Version, verCreated.UTC().Format(time.RFC3339), revCreated.UTC().Format(time.RFC3339)),
+				Hint: "deploy a new revision (e.g. gcloud run services update SERVICE --update-secrets ...) so every instance restarts on the current version, and pin versions to make rotations explicit",
+				File: c.File, Line: c.Line,
+			})
+		}
+	}
+	return out, unchecked
+}
+
+// noteUnchecked adds to the SP130 finding of each secret which latest
+// readers could not be checked for SP131, and why.
+func noteUnchecked(rep *report.Report, unchecked map[string]string) {
+	if len(unchecked) == 0 {
+		return
+	}
+	for _, f := range rep.Findings {
+		if f.Code != "SP130" {
+			continue
+		}
+		noted := false
+		for _, id := range f.Consumers {
+			if why, ok := unchecked[id]; ok {
+				f.Message += fmt.Sprintf(". SP131 (a rotation newer than the revision) not checked for %s: %s", id, why)
+				noted = true
+			}
+		}
+		if noted {
+			f.Hint += "; grant roles/secretmanager.viewer (secretmanager.versions.get) to let SP131 compare creation times"
+		}
+	}
 }

@@ -60,20 +60,22 @@ type Secret struct {
 
 // Consumer is one resolved (or not) reader of a secret.
 type Consumer struct {
-	ID             string    `json:"id"`
-	Kind           string    `json:"kind"`
-	Target         string    `json:"target"`
-	Revision       string    `json:"revision"`
-	TrafficPercent int       `json:"traffic_percent"`
-	Container      string    `json:"container"`
-	Resolved       bool      `json:"resolved"`
-	Link           int       `json:"link"`
-	Via            string    `json:"via"`
-	Ref            string    `json:"ref"`
-	Version        string    `json:"version"`
-	Fingerprint    string    `json:"fingerprint"`
-	Skipped        []Skipped `json:"skipped"`
-	Error          string    `json:"error"`
+	ID       string `json:"id"`
+	Kind     string `json:"kind"`
+	Target   string `json:"target"`
+	Revision string `json:"revision"`
+	// RevisionCreateTime is when the serving revision was created (RFC 3339).
+	RevisionCreateTime string    `json:"revision_create_time,omitempty"`
+	TrafficPercent     int       `json:"traffic_percent"`
+	Container          string    `json:"container"`
+	Resolved           bool      `json:"resolved"`
+	Link               int       `json:"link"`
+	Via                string    `json:"via"`
+	Ref                string    `json:"ref"`
+	Version            string    `json:"version"`
+	Fingerprint        string    `json:"fingerprint"`
+	Skipped            []Skipped `json:"skipped"`
+	Error              string    `json:"error"`
 
 	// Value is what the consumer resolved. It redacts itself in every
 	// encoding and is excluded from JSON on top of that.

@@ -130,10 +130,14 @@ func (c *CloudRun) Serving(ctx context.Context, service string) ([]Workload, []s
 
 // RevisionWorkload reduces a v2 revision to its containers and secrets.
 func RevisionWorkload(rev *runpb.Revision) Workload {
-	return Workload{
+	w := Workload{
 		Revision:   path.Base(rev.GetName()),
 		Containers: v2Containers(rev.GetContainers(), rev.GetVolumes()),
 	}
+	if rev.GetCreateTime() != nil {
+		w.Created = rev.GetCreateTime().AsTime()
+	}
+	return w
 }
 
 // v2Containers converts v2 containers and volumes (shared by revisions and

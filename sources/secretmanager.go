@@ -6,6 +6,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"time"
 
 	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
 	"github.com/googleapis/gax-go/v2"
@@ -16,9 +17,11 @@ import (
 
 var errDeadline = context.DeadlineExceeded
 
-// versionAccessor is the one Secret Manager call resolution needs.
+// versionAccessor is the Secret Manager calls resolution needs: access for
+// values, get for a version's creation time (SP131).
 type versionAccessor interface {
 	AccessSecretVersion(ctx context.Context, req *secretmanagerpb.AccessSecretVersionRequest, opts ...gax.CallOption) (*secretmanagerpb.AccessSecretVersionResponse, error)
+	GetSecretVersion(ctx context.Context, req *secretmanagerpb.GetSecretVersionRequest, opts ...gax.CallOption) (*secretmanagerpb.SecretVersion, error)
 }
 
 // Accessed is a secret version's payload and the version it resolved to.
@@ -41,8 +44,14 @@ type Accessor struct {
 	InitErr error
 	group   singleflight.Group
 
-	mu    sync.Mutex
-	cache map[string]accessResult
+	mu      sync.Mutex
+	cache   map[string]accessResult
+	created map[string]createdResult
+}
+
+type createdResult struct {
+	t   time.Time
+	err error
 }
 
 type accessResult struct {
@@ -52,7 +61,7 @@ type accessResult struct {
 
 // NewAccessor wraps a Secret Manager client (the official apiv1 client).
 func NewAccessor(client versionAccessor) *Accessor {
-	return &Accessor{client: client, cache: map[string]accessResult{}}
+	return &Accessor{client: client, cache: map[string]accessResult{}, created: map[string]createdResult{}}
 }
 
 // Access reads the version named by a full resource name
@@ -89,6 +98,35 @@ func (a *Accessor) Access(ctx context.Context, name string) (Accessed, error) {
 	})
 	r = v.(accessResult)
 	return r.acc, r.err
+}
+
+// Created returns when a version (a full, numeric name) was created. It
+// needs secretmanager.versions.get, which roles/secretmanager.secretAccessor
+// does not grant, so callers treat an error as "not checked".
+func (a *Accessor) Created(ctx context.Context, name string) (time.Time, error) {
+	if a == nil || a.client == nil {
+		return time.Time{}, fmt.Errorf("%s: no Secret Manager client configured", name)
+	}
+	v, _, _ := a.group.Do("created "+name, func() (any, error) {
+		a.mu.Lock()
+		r, ok := a.created[name]
+		a.mu.Unlock()
+		if ok {
+			return r, nil
+		}
+		sv, err := a.client.GetSecretVersion(ctx, &secretmanagerpb.GetSecretVersionRequest{Name: name})
+		if err != nil {
+			r.err = cloudError(name, "secretmanager.versions.get", err)
+		} else {
+			r.t = sv.GetCreateTime().AsTime()
+		}
+		a.mu.Lock()
+		a.created[name] = r
+		a.mu.Unlock()
+		return r, nil
+	})
+	r := v.(createdResult)
+	return r.t, r.err
 }
 
 // VersionName builds the full name of a secret version as a service refers

@@ -1,6 +1,10 @@
 package sources
 
-import "github.com/secret-preflight/secret-preflight/secret"
+import (
+	"time"
+
+	"github.com/secret-preflight/secret-preflight/secret"
+)
 
 // Workload is what a service runs, reduced to what matters for secrets. The
 // live cloudrun source, the manifest parser and the set_secrets parser all
@@ -13,7 +17,10 @@ type Workload struct {
 	Revision string
 	// TrafficPercent is the revision's share of traffic (live only).
 	TrafficPercent int
-	Containers     []Container
+	// Created is when the revision was created (live only): instances
+	// started after it resolved env-var secrets at their own start.
+	Created    time.Time
+	Containers []Container
 	// Problems are things the source found wrong that do not stop parsing,
 	// such as a malformed run.googleapis.com/secrets annotation. Each is a
 	// message prefixed with its position where one is known.

@@ -338,3 +338,35 @@ func TestDisabledLatestIsSP132(t *testing.T) {
 		t.Errorf("exit %d, want 1", code)
 	}
 }
+
+func TestRotationNewerThanServingRevision(t *testing.T) {
+	// Version 2 was created on 2026-11-01; the revision dates from
+	// 2026-10-15, so instances started before the rotation hold version 1.
+	spec := "    createTime: 2026-10-15T00:00:00Z\n" + envLatest
+	h := newHarness(t, concat(secretsFixture, service("api", map[string]int{"api-1": 100}, map[string]string{"api-1": spec})))
+	cfg := h.write("c.yaml", cfgFor("[{secretmanager: jwt}]", "{cloudrun: api, chain: [JWT_SECRET]}"))
+	code, r, _ := h.checkJSON(cfg)
+	f := findingCodes(r)["SP131"]
+	if f == nil || f.Severity != "warning" || !strings.Contains(f.Message, "version 2") || !strings.Contains(f.Hint, "new revision") {
+		t.Fatalf("want SP131, got %+v", r.Findings)
+	}
+	if c := consumerByID(t, r, "cloudrun:api@api-1/app"); c.RevisionCreateTime != "2026-10-15T00:00:00Z" {
+		t.Errorf("revision_create_time %q", c.RevisionCreateTime)
+	}
+	if code != exitOK {
+		t.Errorf("exit %d: a warning does not fail at --fail-on error", code)
+	}
+	if code, _, _ := h.checkJSON(cfg, "--fail-on", "warning"); code != exitFindings {
+		t.Errorf("exit %d at --fail-on warning, want 1", code)
+	}
+
+	// Without secretmanager.versions.get the check cannot run: SP130 says so.
+	h.srv.SetFault("GetSecretVersion", "", codesPermissionDenied)
+	_, r, _ = h.checkJSON(cfg)
+	if findingCodes(r)["SP131"] != nil {
+		t.Error("SP131 reported without the version's creation time")
+	}
+	if f := findingCodes(r)["SP130"]; f == nil || !strings.Contains(f.Message, "SP131") || !strings.Contains(f.Message, "secretmanager.versions.get") {
+		t.Errorf("SP130 should say SP131 was not checked and why: %+v", f)
+	}
+}
