@@ -492,8 +492,9 @@ func (p *parser) secret(item *yaml.Node) (*Secret, *yaml.Node) {
 	// Count declared consumers, not parsed ones: a consumer with errors
 	// has already been reported and must not also read as missing.
 	_, declared := f.get("runner")
-	if e, ok := f.get("services"); ok {
-		items, ok := p.list(e, "services")
+	servicesKey, hasServices := f.get("services")
+	if hasServices {
+		items, ok := p.list(servicesKey, "services")
 		declared = declared || !ok || len(items) > 0
 		for _, it := range items {
 			if c := p.service(it); c != nil {
@@ -501,7 +502,11 @@ func (p *parser) secret(item *yaml.Node) (*Secret, *yaml.Node) {
 			}
 		}
 	}
-	if !declared && f.missing("runner") && f.missing("services") {
+	switch {
+	case declared || !f.missing("runner"):
+	case hasServices:
+		p.errorf(p.node(servicesKey.val), "services is empty and there is no runner: the secret has no consumers to compare")
+	case f.missing("services"):
 		p.errorf(n, "secret declares no consumers: add runner: and/or services:")
 	}
 	return s, nameNode
