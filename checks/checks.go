@@ -221,7 +221,7 @@ func disagreement(s *report.Secret, cs *config.Secret, fp *secret.Fingerprinter)
 	cause, hint := diagnose(gs)
 	out := []*report.Finding{{
 		Code: "SP100", Severity: report.SevError, Secret: s.Name, Consumers: all,
-		Message: fmt.Sprintf("%d consumers resolve %d different values: %s. %s", len(all), len(gs), strings.Join(desc, "; "), cause),
+		Message: fmt.Sprintf("%s %d consumers resolve %d different values: %s.", cause, len(all), len(gs), strings.Join(desc, "; ")),
 		Hint:    hint, File: file, Line: line,
 	}}
 	for i := 0; i < len(gs); i++ {
@@ -260,13 +260,14 @@ func diagnose(gs []*group) (cause, hint string) {
 		for _, sk := range c.Skipped {
 			unset = append(unset, sk.Ref)
 		}
-		cause = fmt.Sprintf("Cause: %s fell back to the literal at link %d", c.ID, c.Link)
+		cause = fmt.Sprintf("%s fell back to the literal at link %d", c.ID, c.Link)
 		if len(unset) > 0 {
 			cause += " because " + strings.Join(unset, ", ") + " " + plural(len(unset), "is", "are") + " not set"
 		}
-		hint = "make the literal unreachable: set " + firstOr(unset, "the first link") + " for " + c.ID + " from the same Secret Manager secret the others read"
+		name, source := fixFor(unset, gs, g)
+		hint = fmt.Sprintf("make the literal unreachable: set %s for %s from %s", name, c.ID, source)
 		if c.ID == "runner" {
-			hint += " (e.g. google-github-actions/get-secretmanager-secrets in the E2E job, exported as an env var), and remove the hard-coded default from the test helper"
+			hint += ". In GitHub Actions: google-github-actions/get-secretmanager-secrets, exported in the E2E job's env. Then delete the hard-coded default from the test helper"
 		}
 		return cause + ".", hint
 	}
@@ -294,15 +295,42 @@ func diagnose(gs []*group) (cause, hint string) {
 		for _, g := range gs {
 			vs = append(vs, "version "+g.consumers[0].Version)
 		}
-		cause = fmt.Sprintf("Cause: every consumer reads %s, but they hold different versions (%s)", first, strings.Join(vs, " vs "))
+		cause = fmt.Sprintf("Every consumer reads %s, but they hold different versions (%s)", first, strings.Join(vs, " vs "))
 		if splitTraffic(gs) {
 			return cause + ": traffic is split between revisions that read different versions.",
 				"move all traffic to one revision (gcloud run services update-traffic SERVICE --to-latest) or deploy every serving revision with the same pinned version"
 		}
 		return cause + ".", "pin one version everywhere (or redeploy the consumers still on the old one, so `latest` is read again at startup)"
 	}
-	return "Cause: the consumers read different sources.",
+	return "The consumers read different sources.",
 		"point every consumer at the same Secret Manager secret; compare the links named for each group"
+}
+
+// fixFor picks the variable a falling-back consumer should be given: one
+// of its own skipped names that the other consumers read successfully, so
+// both sides use the same name, and the secret those consumers read.
+func fixFor(unset []string, gs []*group, fallback *group) (name, source string) {
+	name = firstOr(unset, "the first link of its chain")
+	source = "the same Secret Manager secret the other consumers read"
+	for _, g := range gs {
+		if g == fallback {
+			continue
+		}
+		for _, c := range g.consumers {
+			env, _, _ := strings.Cut(c.Ref, " -> ")
+			if c.SecretVersion == "" {
+				continue
+			}
+			secretName := c.SecretVersion[:strings.LastIndex(c.SecretVersion, "/versions/")]
+			for _, u := range unset {
+				if u == env {
+					return u, secretName + ", the secret " + c.ID + " reads as " + env
+				}
+			}
+			source = secretName + ", the secret " + c.ID + " reads"
+		}
+	}
+	return name, source
 }
 
 // splitTraffic reports whether one service's revisions fall in different

@@ -254,3 +254,21 @@ func TestIgnores(t *testing.T) {
 		t.Errorf("an expired ignore is SP170 and silences nothing: %v result %s", codes(r), r.Result)
 	}
 }
+
+func TestLiteralFallbackHintNamesTheSharedVariable(t *testing.T) {
+	runner := consumer("runner", "literal", "hard-coded-default")
+	runner.Link = 2
+	runner.Skipped = []report.Skipped{{Link: 0, Via: "env", Ref: "STAGING_JWT", Why: "unset"}, {Link: 1, Via: "env", Ref: "JWT_SECRET_STAGING", Why: "unset"}}
+	svc := consumer("cloudrun:api@api-1/app", "env", key)
+	svc.Ref, svc.Version, svc.SecretVersion = "JWT_SECRET_STAGING -> projects/1/secrets/jwt/versions/3", "3", "projects/1/secrets/jwt/versions/3"
+	r := runChecks(t, cfgWith(&config.Secret{Name: "jwt"}), &report.Secret{Name: "jwt", Consumers: []*report.Consumer{runner, svc}})
+	f := has(r, "SP100")
+	if f == nil || !strings.HasPrefix(f.Message, "runner fell back to the literal at link 2 because STAGING_JWT, JWT_SECRET_STAGING are not set.") {
+		t.Fatalf("the cause must come first: %+v", f)
+	}
+	// The runner already looks for JWT_SECRET_STAGING, the name the service
+	// uses: that is the variable to set, from the service's secret.
+	if !strings.Contains(f.Hint, "set JWT_SECRET_STAGING for runner from projects/1/secrets/jwt") {
+		t.Errorf("hint %q", f.Hint)
+	}
+}
