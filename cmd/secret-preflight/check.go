@@ -175,6 +175,9 @@ func readBaseline(path string) (*report.Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--baseline %s: not a JSON report: %w", path, err)
 	}
+	if r.Schema != report.Schema {
+		return nil, fmt.Errorf("--baseline %s: not a JSON report (schema %q, want %q): pass a file written by --format json or --output json=PATH", path, r.Schema, report.Schema)
+	}
 	return r, nil
 }
 
