@@ -5,6 +5,7 @@ import "testing"
 func TestFinishResultAndExitCode(t *testing.T) {
 	resolved := &Consumer{ID: "runner", Resolved: true}
 	unreadable := &Consumer{ID: "cloudrun:a", Error: "PermissionDenied", ErrorCode: "PermissionDenied"}
+	empty := &Consumer{ID: "runner", Link: -1}
 	cases := []struct {
 		name     string
 		findings []*Finding
@@ -24,6 +25,9 @@ func TestFinishResultAndExitCode(t *testing.T) {
 		{"unreadable with never", []*Finding{{Code: "SP102", Severity: SevError}}, []*Consumer{unreadable}, "never", Incomplete, 3},
 		{"findings elsewhere win", []*Finding{{Code: "SP102", Severity: SevError}, {Code: "SP100", Severity: SevError}}, []*Consumer{unreadable}, "error", Fail, 1},
 		{"ignored finding", []*Finding{{Code: "SP100", Severity: SevError, Ignored: "known"}}, []*Consumer{resolved}, "error", Pass, 0},
+		// A chain that yields nothing was not compared either.
+		{"nothing resolved with never", []*Finding{{Code: "SP101", Severity: SevError}}, []*Consumer{resolved, empty}, "never", Incomplete, 3},
+		{"nothing resolved, SP101 ignored", []*Finding{{Code: "SP101", Severity: SevError, Ignored: "known"}}, []*Consumer{empty}, "error", Incomplete, 3},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -37,6 +37,9 @@ func (g GitHub) Write(w io.Writer, r *Report) error {
 		}
 		ew.printf("%s\n", annotation(f))
 	}
+	for _, n := range r.Notes {
+		ew.printf("::notice title=%s::%s\n", escapeProperty("secret-preflight note"), escapeData(n))
+	}
 	if r.BaselineNote != "" {
 		ew.printf("::notice title=%s::%s\n", escapeProperty("changes since baseline"), escapeData(r.BaselineNote))
 	}

@@ -9,25 +9,14 @@ import (
 type JSON struct{}
 
 func (JSON) Write(w io.Writer, r *Report) error {
-	// Empty lists are [] rather than null so consumers can iterate blindly.
+	// Empty lists are [] rather than null so consumers can iterate
+	// blindly; Finish does the same for the nested lists.
 	cp := *r
 	if cp.Secrets == nil {
 		cp.Secrets = []*Secret{}
 	}
 	if cp.Findings == nil {
 		cp.Findings = []*Finding{}
-	}
-	for _, f := range cp.Findings {
-		if f.Consumers == nil {
-			f.Consumers = []string{}
-		}
-	}
-	for _, s := range cp.Secrets {
-		for _, c := range s.Consumers {
-			if c.Skipped == nil {
-				c.Skipped = []Skipped{}
-			}
-		}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

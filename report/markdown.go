@@ -36,6 +36,13 @@ func (Markdown) Write(w io.Writer, r *Report) error {
 		}
 		ew.printf("\n")
 	}
+	if len(r.Notes) > 0 {
+		ew.printf("#### Notes\n\n")
+		for _, n := range r.Notes {
+			ew.printf("- %s\n", mdText(n))
+		}
+		ew.printf("\n")
+	}
 	if hasChanges(r) {
 		ew.printf("#### Changes since baseline\n\n")
 		if r.BaselineNote != "" {

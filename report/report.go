@@ -49,6 +49,10 @@ type Report struct {
 	// Changes and BaselineNote are set by Compare (--baseline).
 	Changes      []Change `json:"changes,omitempty"`
 	BaselineNote string   `json:"baseline_note,omitempty"`
+	// Notes are things the run could not check or that may make it
+	// stale (a reconciling service, a check that lacked a permission).
+	// They are not findings: they have no code and do not fail the run.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Secret is one logical secret and its consumers.
@@ -179,11 +183,22 @@ func (r *Report) Finish(failOn string) {
 			failed = true
 		}
 	}
+	// Fail closed: a consumer that resolved nothing (SP101) or could not
+	// be read (SP102) was not compared, whatever --fail-on or an ignore
+	// entry says about its finding.
 	for _, s := range r.Secrets {
 		for _, c := range s.Consumers {
-			if !c.Resolved && c.Error != "" {
+			if !c.Resolved {
 				incomplete = true
 			}
+			if c.Skipped == nil {
+				c.Skipped = []Skipped{}
+			}
+		}
+	}
+	for _, f := range r.Findings {
+		if f.Consumers == nil {
+			f.Consumers = []string{}
 		}
 	}
 	switch {

@@ -39,6 +39,12 @@ func (Text) Write(w io.Writer, r *Report) error {
 			}
 		}
 	}
+	if len(r.Notes) > 0 {
+		ew.printf("\nNotes\n")
+		for _, n := range r.Notes {
+			ew.printf("  - %s\n", n)
+		}
+	}
 	writeChangesText(ew, r)
 	ew.printf("\n%s\n", verdictLine(r))
 	return ew.err
@@ -86,7 +92,7 @@ func verdictLine(r *Report) string {
 	case Fail:
 		return "FAIL: fix the findings above before running E2E tests (exit 1)"
 	case Incomplete:
-		return "INCOMPLETE: some consumers could not be checked; see SP102 above (exit 3)"
+		return "INCOMPLETE: some consumers could not be checked (SP101/SP102 above); this is not a pass (exit 3)"
 	}
 	return "PASS: every consumer resolves the same value"
 }
