@@ -9,12 +9,14 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"path"
 	"sort"
 	"strings"
 
 	"github.com/secret-preflight/secret-preflight/config"
 	"github.com/secret-preflight/secret-preflight/report"
 	"github.com/secret-preflight/secret-preflight/secret"
+	"github.com/secret-preflight/secret-preflight/sources"
 )
 
 // Run returns the findings for every secret of rep.
@@ -188,11 +190,16 @@ func how(c *report.Consumer) string {
 
 // secretID is S of projects/P/secrets/S/versions/V.
 func secretID(name string) string {
-	p := strings.Split(name, "/")
-	if len(p) >= 4 {
-		return p[3]
+	if s, _, ok := sources.SplitVersionName(name); ok {
+		return path.Base(s)
 	}
 	return name
+}
+
+// secretOf is projects/P/secrets/S of a consumer's resolved version, or "".
+func secretOf(c *report.Consumer) string {
+	s, _, _ := sources.SplitVersionName(c.SecretVersion)
+	return s
 }
 
 func (g *group) allLiteral() bool {
@@ -272,12 +279,6 @@ func diagnose(gs []*group) (cause, hint string) {
 		return cause + ".", hint
 	}
 	// Same secret, different versions: rotation or a traffic split.
-	secretOf := func(c *report.Consumer) string {
-		if i := strings.LastIndex(c.SecretVersion, "/versions/"); i >= 0 {
-			return c.SecretVersion[:i]
-		}
-		return ""
-	}
 	sameSecret, revs := true, map[string]bool{}
 	first := secretOf(gs[0].consumers[0])
 	for _, g := range gs {
@@ -318,10 +319,10 @@ func fixFor(unset []string, gs []*group, fallback *group) (name, source string) 
 		}
 		for _, c := range g.consumers {
 			env, _, _ := strings.Cut(c.Ref, " -> ")
-			if c.SecretVersion == "" {
+			secretName := secretOf(c)
+			if secretName == "" {
 				continue
 			}
-			secretName := c.SecretVersion[:strings.LastIndex(c.SecretVersion, "/versions/")]
 			for _, u := range unset {
 				if u == env {
 					return u, secretName + ", the secret " + c.ID + " reads as " + env

@@ -128,13 +128,16 @@ func mustDiffer(cfg *config.Config, rep *report.Report) []*report.Finding {
 		bySecret[s.Name] = s
 	}
 	var out []*report.Finding
+	done := map[[2]string]bool{}
 	for _, cs := range cfg.Secrets {
 		a := bySecret[cs.Name]
 		for _, other := range cs.MustDifferFrom {
 			b := bySecret[other]
-			if a == nil || b == nil {
+			pair := [2]string{min(cs.Name, other), max(cs.Name, other)}
+			if a == nil || b == nil || done[pair] {
 				continue
 			}
+			done[pair] = true
 			if ca, cb, ok := sharedValue(a, b); ok {
 				out = append(out, &report.Finding{
 					Code: "SP150", Severity: report.SevError, Secret: cs.Name, Consumers: []string{ca.ID, cb.ID},

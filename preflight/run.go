@@ -6,6 +6,7 @@ package preflight
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -41,6 +42,17 @@ type Options struct {
 	ReadFile func(string) ([]byte, error)
 }
 
+// expansion is what one configured consumer turned into.
+type expansion struct {
+	consumers []*report.Consumer
+	// problems are defects of a manifest that did not stop resolution.
+	problems []string
+	// notes are things the report should mention (a reconciling service).
+	notes []string
+	// deployed are the containers seen, for the policy checks.
+	deployed []checks.Deployed
+}
+
 // Run checks every secret of cfg and returns the finished report.
 func Run(ctx context.Context, cfg *config.Config, opts Options) (*report.Report, error) {
 	for _, name := range opts.Only {
@@ -63,11 +75,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*report.Report,
 	rep := &report.Report{FingerprintScope: opts.Fingerprints.Scope(), Config: cfg.Path}
 
 	type job struct {
-		secret   int
+		secret   *config.Secret
 		consumer *config.Consumer
-		out      []*report.Consumer
-		notes    []string
-		seen     []sources.Workload
+		exp      expansion
 	}
 	var jobs []*job
 	for _, s := range cfg.Secrets {
@@ -76,51 +86,57 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*report.Report,
 		}
 		rep.Secrets = append(rep.Secrets, &report.Secret{Name: s.Name})
 		if s.Runner != nil {
-			jobs = append(jobs, &job{secret: len(rep.Secrets) - 1, consumer: s.Runner})
+			jobs = append(jobs, &job{secret: s, consumer: s.Runner})
 		}
 		for _, c := range s.Services {
-			jobs = append(jobs, &job{secret: len(rep.Secrets) - 1, consumer: c})
+			jobs = append(jobs, &job{secret: s, consumer: c})
 		}
 	}
-	g, gctx := errgroup.WithContext(ctx)
+	var g errgroup.Group
 	g.SetLimit(opts.Concurrency)
 	for _, j := range jobs {
 		g.Go(func() error {
-			j.out, j.notes, j.seen = resolveConsumer(gctx, cfg, j.consumer, opts)
+			j.exp = expand(ctx, cfg, j.consumer, opts)
 			return nil
 		})
 	}
 	_ = g.Wait() // resolution errors live in the consumers, never here
 
-	var notes []*report.Finding
+	byName := map[string]*report.Secret{}
+	for _, s := range rep.Secrets {
+		byName[s.Name] = s
+	}
+	var deployed []checks.Deployed
 	for _, j := range jobs {
-		s := rep.Secrets[j.secret]
-		for _, c := range j.out {
+		s := byName[j.secret.Name]
+		for _, c := range j.exp.consumers {
 			c.File, c.Line = j.consumer.Pos.File, j.consumer.Pos.Line
 			if c.Resolved {
 				c.Fingerprint = opts.Fingerprints.Fingerprint(c.Value)
 			}
 		}
-		s.Consumers = append(s.Consumers, j.out...)
-		for _, n := range j.notes {
-			notes = append(notes, &report.Finding{
+		s.Consumers = append(s.Consumers, j.exp.consumers...)
+		for _, p := range j.exp.problems {
+			rep.Findings = append(rep.Findings, &report.Finding{
 				Code: "SP102", Severity: report.SevError, Secret: s.Name,
-				Consumers: ids(j.out), Message: n,
+				Consumers: ids(j.exp.consumers), Message: p,
 				Hint: "fix the manifest (render its templates, correct the annotation) before deploying it",
 				File: j.consumer.Pos.File, Line: j.consumer.Pos.Line,
 			})
 		}
+		rep.Notes = append(rep.Notes, j.exp.notes...)
+		for _, d := range j.exp.deployed {
+			d.Secret, d.File, d.Line = s.Name, j.consumer.Pos.File, j.consumer.Pos.Line
+			deployed = append(deployed, d)
+		}
 	}
-	rep.Findings = append(rep.Findings, notes...)
-	var seen []sources.Workload
-	for _, j := range jobs {
-		seen = append(seen, j.seen...)
-	}
-	rep.Findings = append(rep.Findings, forbiddenEnv(cfg, seen)...)
-	stale, unchecked := staleLatest(ctx, opts.Resolver.Secrets, rep)
+	rep.Findings = append(rep.Findings, checks.ForbiddenEnv(cfg.Policy, deployed)...)
+	stale, notes := checks.StaleLatest(ctx, opts.Resolver.Secrets, rep)
 	rep.Findings = append(rep.Findings, stale...)
+	rep.Notes = append(rep.Notes, notes...)
 	rep.Findings = append(rep.Findings, checks.Run(cfg, rep, opts.Fingerprints)...)
-	noteUnchecked(rep, unchecked)
+	rep.Notes = append(rep.Notes, checks.UncheckedPairs(cfg, rep)...)
+	rep.Notes = dedupe(rep.Notes)
 	checks.ApplyIgnores(cfg, rep, opts.Now)
 	for _, s := range rep.Secrets {
 		s.Verdict = checks.Verdict(s, opts.Fingerprints)
@@ -137,58 +153,31 @@ func ids(cs []*report.Consumer) []string {
 	return out
 }
 
-// resolveConsumer expands one configured consumer and resolves each of the
-// readers it stands for. Problems are returned as consumers with Error set
-// (nothing could be read) or as notes (the source has a defect but values
-// were still resolved).
-func resolveConsumer(ctx context.Context, cfg *config.Config, c *config.Consumer, opts Options) ([]*report.Consumer, []string, []sources.Workload) {
+func dedupe(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// expand turns one configured consumer into the readers it stands for and
+// resolves each. What could not be read becomes a consumer with Error set,
+// so partial failures still report everything else.
+func expand(ctx context.Context, cfg *config.Config, c *config.Consumer, opts Options) expansion {
 	switch c.Kind {
 	case config.KindRunner:
 		rc := &report.Consumer{ID: "runner", Kind: string(c.Kind)}
 		fill(rc, opts.Resolver.Runner(ctx, c.Chain), c.Trim)
-		return []*report.Consumer{rc}, nil, nil
+		return expansion{consumers: []*report.Consumer{rc}}
 	case config.KindCloudRun:
-		name, err := sources.ServiceName(cfg.GCP.Project, cfg.GCP.Region, c.Target)
-		if err != nil {
-			return []*report.Consumer{failed(c, "cloudrun:"+c.Target, c.Target, err)}, nil, nil
-		}
-		ws, _, err := opts.CloudRun.Serving(ctx, name)
-		if err != nil {
-			return []*report.Consumer{failed(c, "cloudrun:"+path.Base(name), name, err)}, nil, nil
-		}
-		var out []*report.Consumer
-		for _, w := range ws {
-			base := &report.Consumer{
-				ID: "cloudrun:" + path.Base(name) + "@" + w.Revision, Kind: string(c.Kind), Target: name,
-				Revision: w.Revision, TrafficPercent: w.TrafficPercent,
-			}
-			if !w.Created.IsZero() {
-				base.RevisionCreateTime = w.Created.UTC().Format(time.RFC3339)
-			}
-			out = append(out, resolveWorkload(ctx, opts.Resolver, sources.ProjectOf(name), w, c, base)...)
-		}
-		return out, nil, ws
+		return expandCloudRun(ctx, cfg, c, opts)
 	case config.KindManifest:
-		data, err := opts.ReadFile(c.Target)
-		if err != nil {
-			return []*report.Consumer{failed(c, "manifest:"+c.Target, c.Target, fmt.Errorf("reading manifest: %w", err))}, nil, nil
-		}
-		ws, err := sources.ParseManifest(c.Target, data)
-		if err != nil {
-			return []*report.Consumer{failed(c, "manifest:"+c.Target, c.Target, err)}, nil, nil
-		}
-		var out []*report.Consumer
-		var notes []string
-		for _, w := range ws {
-			id := "manifest:" + c.Target
-			if len(ws) > 1 {
-				id += "#" + w.Service
-			}
-			base := &report.Consumer{ID: id, Kind: string(c.Kind), Target: c.Target}
-			out = append(out, resolveWorkload(ctx, opts.Resolver, cfg.GCP.Project, w, c, base)...)
-			notes = append(notes, w.Problems...)
-		}
-		return out, notes, ws
+		return expandManifest(ctx, cfg, c, opts)
 	case config.KindSetSecrets:
 		name := c.Name
 		if name == "" {
@@ -197,45 +186,103 @@ func resolveConsumer(ctx context.Context, cfg *config.Config, c *config.Consumer
 		id := "set_secrets:" + name
 		ctr, err := sources.ParseSetSecrets(c.Target)
 		if err != nil {
-			return []*report.Consumer{failed(c, id, "", fmt.Errorf("set_secrets: %w", err))}, nil, nil
+			return expansion{consumers: []*report.Consumer{failed(c, id, "", fmt.Errorf("set_secrets: %w", err))}}
 		}
 		rc := &report.Consumer{ID: id, Kind: string(c.Kind)}
 		fill(rc, opts.Resolver.Container(ctx, cfg.GCP.Project, ctr, c.Chain), c.Trim)
-		return []*report.Consumer{rc}, nil, []sources.Workload{{Service: id, Containers: []sources.Container{ctr}}}
+		return expansion{
+			consumers: []*report.Consumer{rc},
+			deployed:  []checks.Deployed{{ID: id, Containers: []sources.Container{ctr}}},
+		}
 	}
-	return []*report.Consumer{failed(c, string(c.Kind), c.Target, fmt.Errorf("unknown consumer kind %q", c.Kind))}, nil, nil
+	return expansion{consumers: []*report.Consumer{failed(c, string(c.Kind), c.Target, fmt.Errorf("unknown consumer kind %q", c.Kind))}}
+}
+
+func expandCloudRun(ctx context.Context, cfg *config.Config, c *config.Consumer, opts Options) expansion {
+	name, err := sources.ServiceName(cfg.GCP.Project, cfg.GCP.Region, c.Target)
+	if err != nil {
+		return expansion{consumers: []*report.Consumer{failed(c, "cloudrun:"+c.Target, c.Target, err)}}
+	}
+	ws, notes, err := opts.CloudRun.Serving(ctx, name)
+	if err != nil {
+		return expansion{consumers: []*report.Consumer{failed(c, "cloudrun:"+path.Base(name), name, err)}, notes: notes}
+	}
+	exp := expansion{notes: notes}
+	for _, w := range ws {
+		base := &report.Consumer{
+			ID: "cloudrun:" + path.Base(name) + "@" + w.Revision, Kind: string(c.Kind), Target: name,
+			Revision: w.Revision, TrafficPercent: w.TrafficPercent,
+		}
+		if !w.Created.IsZero() {
+			base.RevisionCreateTime = w.Created.UTC().Format(time.RFC3339)
+		}
+		if w.Err != nil {
+			rc := *base
+			rc.Container = c.Container
+			if c.Container != "" {
+				rc.ID += "/" + c.Container
+			}
+			rc.Link, rc.Error, rc.ErrorCode = -1, w.Err.Error(), codeOrUnknown(w.Err)
+			exp.consumers = append(exp.consumers, &rc)
+			continue
+		}
+		exp.consumers = append(exp.consumers, resolveWorkload(ctx, opts.Resolver, sources.ProjectOf(name), w, c, base)...)
+		exp.deployed = append(exp.deployed, checks.Deployed{ID: base.ID, Containers: w.Containers})
+	}
+	return exp
+}
+
+func expandManifest(ctx context.Context, cfg *config.Config, c *config.Consumer, opts Options) expansion {
+	data, err := opts.ReadFile(c.Target)
+	if err != nil {
+		return expansion{consumers: []*report.Consumer{failed(c, "manifest:"+c.Target, c.Target, fmt.Errorf("reading manifest: %w", err))}}
+	}
+	ws, err := sources.ParseManifest(c.Target, data)
+	if err != nil {
+		return expansion{consumers: []*report.Consumer{failed(c, "manifest:"+c.Target, c.Target, err)}}
+	}
+	var exp expansion
+	for _, w := range ws {
+		id := "manifest:" + c.Target
+		if len(ws) > 1 {
+			id += "#" + w.Service
+		}
+		base := &report.Consumer{ID: id, Kind: string(c.Kind), Target: c.Target}
+		exp.consumers = append(exp.consumers, resolveWorkload(ctx, opts.Resolver, cfg.GCP.Project, w, c, base)...)
+		exp.problems = append(exp.problems, w.Problems...)
+		exp.deployed = append(exp.deployed, checks.Deployed{ID: id, Containers: w.Containers})
+	}
+	return exp
 }
 
 // resolveWorkload picks the containers of w that consume the secret and
 // resolves each. base carries the id prefix and revision fields.
 func resolveWorkload(ctx context.Context, r *sources.Resolver, project string, w sources.Workload, c *config.Consumer, base *report.Consumer) []*report.Consumer {
-	at := func(ctr sources.Container) *report.Consumer {
+	at := func(name string) *report.Consumer {
 		rc := *base
-		rc.Container = ctr.Name
-		if ctr.Name != "" {
-			rc.ID += "/" + ctr.Name
+		rc.Container = name
+		if name != "" {
+			rc.ID += "/" + name
 		}
 		return &rc
 	}
 	if c.Container != "" {
+		rc := at(c.Container)
 		for _, ctr := range w.Containers {
 			if ctr.Name == c.Container {
-				rc := at(ctr)
 				fill(rc, r.Container(ctx, project, ctr, c.Chain), c.Trim)
 				return []*report.Consumer{rc}
 			}
 		}
-		rc := *base
-		rc.Container = c.Container
-		rc.ID += "/" + c.Container
+		rc.Link = -1
 		rc.Error = fmt.Sprintf("container %q not found in %s (containers: %s)", c.Container, where(w, base), strings.Join(containerNames(w), ", "))
 		rc.ErrorCode = "NotFound"
-		return []*report.Consumer{&rc}
+		return []*report.Consumer{rc}
 	}
 	var out []*report.Consumer
 	for _, ctr := range w.Containers {
 		if sources.HasLink(ctr, c.Chain) {
-			rc := at(ctr)
+			rc := at(ctr.Name)
 			fill(rc, r.Container(ctx, project, ctr, c.Chain), c.Trim)
 			out = append(out, rc)
 		}
@@ -243,17 +290,16 @@ func resolveWorkload(ctx context.Context, r *sources.Resolver, project string, w
 	if len(out) > 0 {
 		return out
 	}
-	// No container has an env var or mount of the chain: the revision is
-	// one consumer, which may still resolve through a literal.
+	// DESIGN.md section 8: when no container has any link of the chain,
+	// the revision is one unresolved consumer (SP101). A literal or
+	// secretmanager link is not consulted: no container shows that it
+	// runs this code path at all.
 	rc := *base
-	var ctr sources.Container
-	for _, x := range w.Containers {
-		if x.Ingress {
-			ctr = x
-			break
-		}
+	rc.Link = -1
+	for i, l := range c.Chain {
+		rc.Skipped = append(rc.Skipped, report.Skipped{Link: i, Via: string(l.Kind), Ref: l.Ref(),
+			Why: "no container of " + where(w, base) + " has an env var or secret volume of this chain"})
 	}
-	fill(&rc, r.Container(ctx, project, ctr, c.Chain), c.Trim)
 	return []*report.Consumer{&rc}
 }
 
@@ -285,8 +331,13 @@ func failed(c *config.Consumer, id, target string, err error) *report.Consumer {
 }
 
 func codeOrUnknown(err error) string {
-	if c := sources.CodeOf(err); c != "" {
+	switch c := sources.CodeOf(err); {
+	case c != "":
 		return c
+	case errors.Is(err, context.DeadlineExceeded):
+		return "DeadlineExceeded"
+	case errors.Is(err, context.Canceled):
+		return "Canceled"
 	}
 	return "Unknown"
 }
@@ -310,104 +361,5 @@ func fill(rc *report.Consumer, o sources.Outcome, trim bool) {
 	if o.Err != nil {
 		rc.Error = o.Err.Error()
 		rc.ErrorCode = codeOrUnknown(o.Err)
-	}
-}
-
-// forbiddenEnv reports SP141: a test-bypass variable set on a deployed (or
-// about to be deployed) service, once per service, revision and variable
-// however many secrets list the service.
-func forbiddenEnv(cfg *config.Config, ws []sources.Workload) []*report.Finding {
-	if len(cfg.Policy.ForbidServiceEnv) == 0 {
-		return nil
-	}
-	var out []*report.Finding
-	done := map[string]bool{}
-	for _, w := range ws {
-		for _, c := range w.Containers {
-			for _, e := range c.Env {
-				if !slices.Contains(cfg.Policy.ForbidServiceEnv, e.Name) {
-					continue
-				}
-				where := w.Service
-				if w.Revision != "" {
-					where = path.Base(w.Service) + "@" + w.Revision
-				}
-				if c.Name != "" {
-					where += "/" + c.Name
-				}
-				if done[where+" "+e.Name] {
-					continue
-				}
-				done[where+" "+e.Name] = true
-				out = append(out, &report.Finding{
-					Code: "SP141", Severity: report.SevError, Consumers: []string{where},
-					Message: fmt.Sprintf("%s sets %s, which policy.forbid_service_env forbids on deployed services", where, e.Name),
-					Hint:    "remove the variable from the service (gcloud run services update --remove-env-vars " + e.Name + "); test bypasses belong in local test setups, never in a deployed environment",
-				})
-			}
-		}
-	}
-	return out
-}
-
-// staleLatest reports SP131: a live revision reads `latest` through an env
-// var, and latest is now a version created after the revision. Cloud Run
-// resolves env-var secrets when an instance starts, so instances started
-// before the rotation still hold the previous version (volumes are read
-// on access and are not affected). unchecked maps consumer IDs to why the
-// check could not run, so the report can say so instead of staying silent.
-func staleLatest(ctx context.Context, acc *sources.Accessor, rep *report.Report) ([]*report.Finding, map[string]string) {
-	var out []*report.Finding
-	unchecked := map[string]string{}
-	for _, s := range rep.Secrets {
-		for _, c := range s.Consumers {
-			if !c.Resolved || c.Kind != string(config.KindCloudRun) || c.Via != string(config.LinkEnv) ||
-				c.Requested != "latest" || c.SecretVersion == "" || c.RevisionCreateTime == "" {
-				continue
-			}
-			revCreated, err := time.Parse(time.RFC3339, c.RevisionCreateTime)
-			if err != nil {
-				continue
-			}
-			verCreated, err := acc.Created(ctx, c.SecretVersion)
-			if err != nil {
-				unchecked[c.ID] = err.Error()
-				continue
-			}
-			if !verCreated.After(revCreated) {
-				continue
-			}
-			out = append(out, &report.Finding{
-				Code: "SP131", Severity: report.SevWarning, Secret: s.Name, Consumers: []string{c.ID},
-				Message: fmt.Sprintf("%s reads %s at latest, which is now version %s, created %s, after the revision (%s): instances started before then may still hold an older version",
-					c.ID, c.Ref, c.Version, verCreated.UTC().Format(time.RFC3339), revCreated.UTC().Format(time.RFC3339)),
-				Hint: "deploy a new revision (e.g. gcloud run services update SERVICE --update-secrets ...) so every instance restarts on the current version, and pin versions to make rotations explicit",
-				File: c.File, Line: c.Line,
-			})
-		}
-	}
-	return out, unchecked
-}
-
-// noteUnchecked adds to the SP130 finding of each secret which latest
-// readers could not be checked for SP131, and why.
-func noteUnchecked(rep *report.Report, unchecked map[string]string) {
-	if len(unchecked) == 0 {
-		return
-	}
-	for _, f := range rep.Findings {
-		if f.Code != "SP130" {
-			continue
-		}
-		noted := false
-		for _, id := range f.Consumers {
-			if why, ok := unchecked[id]; ok {
-				f.Message += fmt.Sprintf(". SP131 (a rotation newer than the revision) not checked for %s: %s", id, why)
-				noted = true
-			}
-		}
-		if noted {
-			f.Hint += "; grant roles/secretmanager.viewer (secretmanager.versions.get) to let SP131 compare creation times"
-		}
 	}
 }

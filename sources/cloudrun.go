@@ -74,7 +74,7 @@ func (c *CloudRun) Serving(ctx context.Context, service string) ([]Workload, []s
 	}
 	var notes []string
 	if svc.GetReconciling() {
-		notes = append(notes, "the service is reconciling: its traffic status may be stale")
+		notes = append(notes, service+" is reconciling (a deploy or traffic change is in progress): the serving revisions checked may be about to change; run again once it settles")
 	}
 	percent := map[string]int{}
 	for _, t := range svc.GetTrafficStatuses() {
@@ -105,26 +105,28 @@ func (c *CloudRun) Serving(ctx context.Context, service string) ([]Workload, []s
 		}
 		return revs[i] < revs[j]
 	})
+	// Each revision is read on its own: one that cannot be read (deleted
+	// mid-run, a permission on one revision) must not hide the others.
 	out := make([]Workload, len(revs))
-	g, gctx := errgroup.WithContext(ctx)
+	var g errgroup.Group
 	for i, r := range revs {
 		g.Go(func() error {
 			name := service + "/revisions/" + r
-			rev, err := c.Revisions.GetRevision(gctx, &runpb.GetRevisionRequest{Name: name})
+			w := Workload{Revision: r}
+			rev, err := c.Revisions.GetRevision(ctx, &runpb.GetRevisionRequest{Name: name})
 			if err != nil {
-				return cloudError(name, "run.revisions.get", err)
+				w.Err = cloudError(name, "run.revisions.get", err)
+			} else {
+				w = RevisionWorkload(rev)
+				w.Revision = r
 			}
-			w := RevisionWorkload(rev)
 			w.Service = service
-			w.Revision = r
 			w.TrafficPercent = percent[r]
 			out[i] = w
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, notes, err
-	}
+	_ = g.Wait() // per-revision errors are in the workloads
 	return out, notes, nil
 }
 

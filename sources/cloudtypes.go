@@ -1,6 +1,7 @@
 package sources
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -50,12 +51,15 @@ func (e *CloudError) Unwrap() error { return e.Err }
 // cloudError wraps err from a call on resource that needs permission.
 func cloudError(resource, permission string, err error) error {
 	ce := &CloudError{Resource: resource, Permission: permission, Err: err, Code: codes.Unknown}
-	if st, ok := status.FromError(err); ok {
+	switch st, ok := status.FromError(err); {
+	case errors.Is(err, context.DeadlineExceeded):
+		ce.Code = codes.DeadlineExceeded
+	case errors.Is(err, context.Canceled):
+		ce.Code = codes.Canceled
+	case ok:
 		ce.Code = st.Code()
 		ce.Detail = st.Message()
-	} else if errors.Is(err, errDeadline) {
-		ce.Code = codes.DeadlineExceeded
-	} else {
+	default:
 		ce.Detail = err.Error()
 	}
 	return ce

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/secret-preflight/secret-preflight/config"
 	"github.com/secret-preflight/secret-preflight/secret"
@@ -303,9 +304,15 @@ func readDotenv(file, key string) (secret.Value, string, error) {
 // reported: a failing helper may print the secret there.
 func runExec(ctx context.Context, argv []string) (secret.Value, error) {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	// A child that inherits stdout and outlives the command would keep
+	// Wait blocked past --timeout; WaitDelay bounds that.
+	cmd.WaitDelay = 2 * time.Second
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return secret.Value{}, fmt.Errorf("exec %q: %w", argv[0], ctx.Err())
+		}
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
 			return secret.Value{}, fmt.Errorf("exec %q: exited with status %d", argv[0], ee.ExitCode())

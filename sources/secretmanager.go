@@ -3,7 +3,6 @@ package sources
 import (
 	"context"
 	"fmt"
-	"path"
 	"strings"
 	"sync"
 	"time"
@@ -14,8 +13,6 @@ import (
 
 	"github.com/secret-preflight/secret-preflight/secret"
 )
-
-var errDeadline = context.DeadlineExceeded
 
 // versionAccessor is the Secret Manager calls resolution needs: access for
 // values, get for a version's creation time (SP131).
@@ -73,30 +70,29 @@ func (a *Accessor) Access(ctx context.Context, name string) (Accessed, error) {
 		}
 		return Accessed{}, fmt.Errorf("%s: no Secret Manager client configured", name)
 	}
-	a.mu.Lock()
-	r, ok := a.cache[name]
-	a.mu.Unlock()
-	if ok {
-		return r.acc, r.err
-	}
+	// The cache is read inside Do: a caller that missed it just as another
+	// call finished would otherwise start a second RPC for the same version.
 	v, _, _ := a.group.Do(name, func() (any, error) {
+		a.mu.Lock()
+		r, ok := a.cache[name]
+		a.mu.Unlock()
+		if ok {
+			return r, nil
+		}
 		resp, err := a.client.AccessSecretVersion(ctx, &secretmanagerpb.AccessSecretVersionRequest{Name: name})
-		var r accessResult
 		if err != nil {
 			r.err = cloudError(name, "secretmanager.versions.access", err)
+		} else if _, version, ok := SplitVersionName(resp.GetName()); !ok {
+			r.err = fmt.Errorf("%s: Secret Manager answered with an unexpected version name %q", name, resp.GetName())
 		} else {
-			r.acc = Accessed{
-				Value:   secret.New(resp.GetPayload().GetData()),
-				Name:    resp.GetName(),
-				Version: path.Base(resp.GetName()),
-			}
+			r.acc = Accessed{Value: secret.New(resp.GetPayload().GetData()), Name: resp.GetName(), Version: version}
 		}
 		a.mu.Lock()
 		a.cache[name] = r
 		a.mu.Unlock()
 		return r, nil
 	})
-	r = v.(accessResult)
+	r := v.(accessResult)
 	return r.acc, r.err
 }
 
@@ -127,6 +123,16 @@ func (a *Accessor) Created(ctx context.Context, name string) (time.Time, error) 
 	})
 	r := v.(createdResult)
 	return r.t, r.err
+}
+
+// SplitVersionName splits projects/P/secrets/S/versions/V into the secret
+// (projects/P/secrets/S) and V.
+func SplitVersionName(name string) (secretName, version string, ok bool) {
+	p := strings.Split(name, "/")
+	if len(p) != 6 || p[0] != "projects" || p[2] != "secrets" || p[4] != "versions" || p[1] == "" || p[3] == "" || p[5] == "" {
+		return "", "", false
+	}
+	return strings.Join(p[:4], "/"), p[5], true
 }
 
 // VersionName builds the full name of a secret version as a service refers

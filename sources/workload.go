@@ -21,6 +21,9 @@ type Workload struct {
 	// started after it resolved env-var secrets at their own start.
 	Created    time.Time
 	Containers []Container
+	// Err is set when the revision could not be read; the other fields
+	// but Containers are still filled, so the report can name it.
+	Err error
 	// Problems are things the source found wrong that do not stop parsing,
 	// such as a malformed run.googleapis.com/secrets annotation. Each is a
 	// message prefixed with its position where one is known.

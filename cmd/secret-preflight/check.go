@@ -55,6 +55,12 @@ func parseCheckFlags(args []string, stderr io.Writer) (*checkFlags, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if f.timeout <= 0 {
+		return nil, fmt.Errorf("--timeout %s: want a positive duration such as 60s or 2m", f.timeout)
+	}
+	if f.conc <= 0 {
+		return nil, fmt.Errorf("--concurrency %d: want 1 or more", f.conc)
+	}
 	return f, nil
 }
 
@@ -228,6 +234,7 @@ func emit(rep *report.Report, outs []output, e *env, stdout, stderr io.Writer) i
 	if p := e.get("GITHUB_STEP_SUMMARY"); p != "" {
 		if err := writeFile(p, os.O_CREATE|os.O_APPEND|os.O_WRONLY, func(w io.Writer) error { return write("markdown", false, w) }); err != nil {
 			fmt.Fprintf(stderr, "secret-preflight: writing the step summary: %v\n", err)
+			code = max(code, exitFindings)
 		}
 	}
 	if err := appendGitHubOutputs(e, rep, jsonPath); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -222,8 +223,9 @@ func TestPlainEnvValue(t *testing.T) {
 	if codes["SP140"] == nil || codes["SP140"].Severity != "warning" {
 		t.Errorf("want SP140 warning, got %+v", r.Findings)
 	}
-	if codes["SP141"] == nil || !strings.Contains(codes["SP141"].Message, "E2E_TESTING") {
-		t.Errorf("want SP141 naming E2E_TESTING, got %+v", r.Findings)
+	if f := codes["SP141"]; f == nil || !strings.Contains(f.Message, "E2E_TESTING") ||
+		len(f.Consumers) != 1 || f.Consumers[0] != "cloudrun:api@api-1/app" || f.Secret != "jwt-signing" || f.Line == 0 {
+		t.Errorf("want SP141 naming E2E_TESTING on consumer cloudrun:api@api-1/app, got %+v", f)
 	}
 	if code != exitFindings {
 		t.Errorf("exit %d, want 1 (SP141 is an error)", code)
@@ -360,13 +362,56 @@ func TestRotationNewerThanServingRevision(t *testing.T) {
 		t.Errorf("exit %d at --fail-on warning, want 1", code)
 	}
 
-	// Without secretmanager.versions.get the check cannot run: SP130 says so.
+	// Without secretmanager.versions.get the check cannot run: a note
+	// says so, even in a config that ignores SP130.
 	h.srv.SetFault("GetSecretVersion", "", codesPermissionDenied)
 	_, r, _ = h.checkJSON(cfg)
 	if findingCodes(r)["SP131"] != nil {
 		t.Error("SP131 reported without the version's creation time")
 	}
-	if f := findingCodes(r)["SP130"]; f == nil || !strings.Contains(f.Message, "SP131") || !strings.Contains(f.Message, "secretmanager.versions.get") {
-		t.Errorf("SP130 should say SP131 was not checked and why: %+v", f)
+	if len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "SP131") || !strings.Contains(r.Notes[0], "secretmanager.versions.get") ||
+		!strings.Contains(r.Notes[0], "cloudrun:api@api-1/app") {
+		t.Errorf("notes should say SP131 was not checked, for whom and why: %q", r.Notes)
+	}
+	if _, out, _ := h.run("check", "-c", cfg); !strings.Contains(out, "Notes\n  - SP131") {
+		t.Errorf("the text report should show the note:\n%s", out)
+	}
+
+	// Volumes are read on access, and pinned versions do not move: no SP131.
+	volume := "    createTime: 2026-10-15T00:00:00Z\n" + `    containers:
+      - name: app
+        volumeMounts: [{name: k, mountPath: /k}]
+        env:
+          - {name: PINNED, valueSource: {secretKeyRef: {secret: jwt, version: "2"}}}
+    volumes:
+      - {name: k, secret: {secret: jwt, items: [{path: key, version: latest}]}}`
+	h2 := newHarness(t, concat(secretsFixture, service("vol", map[string]int{"vol-1": 100}, map[string]string{"vol-1": volume})))
+	cfg2 := h2.write("c.yaml", cfgFor("[{secretmanager: jwt}]", "{cloudrun: vol, chain: [{file: /k/key}]}", "{cloudrun: vol, chain: [PINNED]}"))
+	_, r, _ = h2.checkJSON(cfg2)
+	if f := findingCodes(r)["SP131"]; f != nil {
+		t.Errorf("SP131 for a volume or a pinned version: %+v", f)
+	}
+}
+
+func TestCheckFlagErrors(t *testing.T) {
+	h := newHarness(t, secretsFixture)
+	cfg := h.write("c.yaml", cfgFor("[{secretmanager: jwt}]", "{set_secrets: \"JWT_SECRET=jwt:2\", chain: [JWT_SECRET]}"))
+	for _, args := range [][]string{
+		{"--timeout", "0s"}, {"--timeout", "-1s"}, {"--concurrency", "0"}, {"--fail-on", "sometimes"},
+		{"--output", "json"}, {"--output", "xml=out.xml"}, {"--format", "yaml"}, {"--only", "nope"}, {"stray"},
+	} {
+		code, _, errs := h.run(append([]string{"check", "-c", cfg}, args...)...)
+		if code != exitUsage || errs == "" {
+			t.Errorf("check %v: exit %d, stderr %q; want 2 with a message", args, code, errs)
+		}
+	}
+	if code, _, _ := h.run("check", "-c", filepath.Join(h.dir, "missing.yaml")); code != exitUsage {
+		t.Errorf("missing config: exit %d, want 2", code)
+	}
+	if code, _, errs := h.run("token", "--secret", "jwt-signing", "--token-env", "T"); code != exitUsage || !strings.Contains(errs, "not implemented") {
+		t.Errorf("token: exit %d %q", code, errs)
+	}
+	if code, _, _ := h.run("frobnicate"); code != exitUsage {
+		t.Errorf("unknown command: exit %d", code)
 	}
 }

@@ -103,3 +103,12 @@ func findingCodes(r *report.Report) map[string]*report.Finding {
 }
 
 const codesPermissionDenied = codes.PermissionDenied
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

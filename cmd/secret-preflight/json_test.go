@@ -48,10 +48,20 @@ func TestJSONReportContract(t *testing.T) {
 		backend["container"] != "backend" || backend["version"] != "2" {
 		t.Errorf("backend consumer = %v", backend)
 	}
+	ids := map[string]bool{}
+	for _, c := range s["consumers"].([]any) {
+		ids[c.(map[string]any)["id"].(string)] = true
+	}
 	for _, f := range doc["findings"].([]any) {
 		requireKeys(t, "finding", f.(map[string]any), "code", "severity", "secret", "consumers", "message", "hint")
 		if f.(map[string]any)["hint"] == "" {
 			t.Errorf("finding without a hint: %v", f)
+		}
+		// Findings name consumers by the ids the report lists.
+		for _, id := range f.(map[string]any)["consumers"].([]any) {
+			if !ids[id.(string)] {
+				t.Errorf("finding %v names consumer %q, which is not in the report", f.(map[string]any)["code"], id)
+			}
 		}
 	}
 }

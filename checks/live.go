@@ -1,0 +1,120 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/secret-preflight/secret-preflight/config"
+	"github.com/secret-preflight/secret-preflight/report"
+	"github.com/secret-preflight/secret-preflight/sources"
+)
+
+// Deployed is a service's containers as one consumer saw them: a live
+// revision, a manifest document or a --set-secrets value.
+type Deployed struct {
+	// ID is the consumer id without the container part, e.g.
+	// cloudrun:api@api-00042-abc or manifest:deploy/api.yaml.
+	ID         string
+	Secret     string
+	File       string
+	Line       int
+	Containers []sources.Container
+}
+
+// ForbiddenEnv reports SP141: a test-bypass variable set on a deployed (or
+// about to be deployed) service, once per container and variable however
+// many secrets list the service.
+func ForbiddenEnv(pol config.Policy, ds []Deployed) []*report.Finding {
+	if len(pol.ForbidServiceEnv) == 0 {
+		return nil
+	}
+	var out []*report.Finding
+	done := map[string]bool{}
+	for _, d := range ds {
+		for _, c := range d.Containers {
+			id := d.ID
+			if c.Name != "" {
+				id += "/" + c.Name
+			}
+			for _, e := range c.Env {
+				if !slices.Contains(pol.ForbidServiceEnv, e.Name) || done[id+"\x00"+e.Name] {
+					continue
+				}
+				done[id+"\x00"+e.Name] = true
+				out = append(out, &report.Finding{
+					Code: "SP141", Severity: report.SevError, Secret: d.Secret, Consumers: []string{id},
+					Message: fmt.Sprintf("%s sets %s, which policy.forbid_service_env forbids on deployed services", id, e.Name),
+					Hint:    "remove the variable from the service (gcloud run services update SERVICE --remove-env-vars " + e.Name + "); test bypasses belong in local test setups, never in a deployed environment",
+					File:    d.File, Line: d.Line,
+				})
+			}
+		}
+	}
+	return out
+}
+
+// versionTimes gives a Secret Manager version's creation time;
+// *sources.Accessor provides it.
+type versionTimes interface {
+	Created(ctx context.Context, name string) (time.Time, error)
+}
+
+// StaleLatest reports SP131: a live revision reads `latest` through an env
+// var, and latest is now a version created after the revision. Cloud Run
+// resolves env-var secrets when an instance starts, so instances started
+// before the rotation still hold the previous version (secret volumes are
+// read on access and are not affected). Consumers it could not check are
+// returned as notes, so the report says so instead of staying silent.
+func StaleLatest(ctx context.Context, vt versionTimes, rep *report.Report) ([]*report.Finding, []string) {
+	var out []*report.Finding
+	var notes []string
+	for _, s := range rep.Secrets {
+		for _, c := range s.Consumers {
+			if !c.Resolved || c.Kind != string(config.KindCloudRun) || c.Via != string(config.LinkEnv) ||
+				c.Requested != "latest" || c.SecretVersion == "" || c.RevisionCreateTime == "" {
+				continue
+			}
+			revCreated, err := time.Parse(time.RFC3339, c.RevisionCreateTime)
+			if err != nil {
+				continue
+			}
+			verCreated, err := vt.Created(ctx, c.SecretVersion)
+			if err != nil {
+				notes = append(notes, fmt.Sprintf("SP131 (latest rotated after the revision started) not checked for %s: %v; grant roles/secretmanager.viewer (secretmanager.versions.get) to check it", c.ID, err))
+				continue
+			}
+			if !verCreated.After(revCreated) {
+				continue
+			}
+			out = append(out, &report.Finding{
+				Code: "SP131", Severity: report.SevWarning, Secret: s.Name, Consumers: []string{c.ID},
+				Message: fmt.Sprintf("%s reads %s at latest, which is now version %s, created %s, after the revision (%s): instances started before then may still hold an older version",
+					c.ID, c.Ref, c.Version, verCreated.UTC().Format(time.RFC3339), revCreated.UTC().Format(time.RFC3339)),
+				Hint: "deploy a new revision (e.g. gcloud run services update SERVICE --update-secrets ...) so every instance restarts on the current version, and pin versions to make rotations explicit",
+				File: c.File, Line: c.Line,
+			})
+		}
+	}
+	return out, notes
+}
+
+// UncheckedPairs names must_differ_from pairs that this run could not
+// compare (the other secret left out by --only), so SP150 does not pass
+// silently.
+func UncheckedPairs(cfg *config.Config, rep *report.Report) []string {
+	in := map[string]bool{}
+	for _, s := range rep.Secrets {
+		in[s.Name] = true
+	}
+	var notes []string
+	for _, s := range cfg.Secrets {
+		for _, other := range s.MustDifferFrom {
+			if in[s.Name] != in[other] {
+				notes = append(notes, fmt.Sprintf("SP150 not checked: %s must differ from %s, but only one of them is in this run (--only)", s.Name, other))
+			}
+		}
+	}
+	return notes
+}

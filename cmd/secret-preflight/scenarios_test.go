@@ -1,0 +1,130 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestLatestTrafficEntryAndSummedPercent(t *testing.T) {
+	// A LATEST entry names no revision: it means latest_ready_revision
+	// (a full name). A tag entry at the same revision adds to its share.
+	fx := concat(secretsFixture, `services:
+  - name: projects/stg/locations/us-central1/services/api
+    latestReadyRevision: projects/stg/locations/us-central1/services/api/revisions/api-00003-new
+    reconciling: true
+    trafficStatuses:
+      - {type: TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST, percent: 60}
+      - {type: TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION, revision: api-00003-new, percent: 20, tag: canary}
+      - {type: TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION, revision: api-00002-old, percent: 20}
+      - {type: TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION, revision: api-00001-gone, percent: 0, tag: e2e}
+revisions:
+  - name: projects/stg/locations/us-central1/services/api/revisions/api-00003-new
+`+envLatest+`
+  - name: projects/stg/locations/us-central1/services/api/revisions/api-00002-old
+`+envLatest)
+	h := newHarness(t, fx)
+	cfg := h.write("c.yaml", cfgFor("[{secretmanager: jwt}]", "{cloudrun: api, chain: [JWT_SECRET]}"))
+	code, r, errs := h.checkJSON(cfg)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s %+v", code, errs, r.Findings)
+	}
+	if got := consumerByID(t, r, "cloudrun:api@api-00003-new/app").TrafficPercent; got != 80 {
+		t.Errorf("api-00003-new serves %d%%, want 60 (LATEST) + 20 (tag) = 80", got)
+	}
+	if got := consumerByID(t, r, "cloudrun:api@api-00002-old/app").TrafficPercent; got != 20 {
+		t.Errorf("api-00002-old serves %d%%", got)
+	}
+	if n := len(r.Secrets[0].Consumers); n != 3 {
+		t.Errorf("%d consumers: a 0%% revision does not serve and is not read", n)
+	}
+	if h.srv.CallsFor("GetRevision", "projects/stg/locations/us-central1/services/api/revisions/api-00001-gone") != 0 {
+		t.Error("read a revision that serves no traffic")
+	}
+	if len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "reconciling") {
+		t.Errorf("a reconciling service must be noted: %q", r.Notes)
+	}
+}
+
+func TestOneUnreadableRevisionLeavesTheOthers(t *testing.T) {
+	h := newHarness(t, concat(secretsFixture, service("api",
+		map[string]int{"api-2": 70, "api-1": 30},
+		map[string]string{"api-2": envLatest, "api-1": envLatest})))
+	h.srv.SetFault("GetRevision", "projects/stg/locations/us-central1/services/api/revisions/api-1", codesPermissionDenied)
+	cfg := h.write("c.yaml", cfgFor("[{secretmanager: jwt}]", "{cloudrun: api, chain: [JWT_SECRET]}"))
+	code, r, _ := h.checkJSON(cfg)
+	if code != exitIncomplete {
+		t.Fatalf("exit %d, want 3", code)
+	}
+	ok := consumerByID(t, r, "cloudrun:api@api-2/app")
+	if !ok.Resolved || ok.TrafficPercent != 70 {
+		t.Errorf("the readable revision must still be checked: %+v", ok)
+	}
+	bad := consumerByID(t, r, "cloudrun:api@api-1")
+	if bad.Resolved || bad.Revision != "api-1" || bad.TrafficPercent != 30 || bad.ErrorCode != "PermissionDenied" ||
+		!strings.Contains(bad.Error, "run.revisions.get") {
+		t.Errorf("unreadable revision: %+v", bad)
+	}
+}
+
+func TestNoContainerHasTheChainIsUnresolved(t *testing.T) {
+	other := strings.Replace(envLatest, "name: JWT_SECRET,", "name: SOMETHING_ELSE,", 1)
+	h := newHarness(t, concat(secretsFixture, service("api", map[string]int{"api-1": 100}, map[string]string{"api-1": other})))
+	// Even with a literal at the end, no container shows it runs this
+	// chain: the revision is one unresolved consumer (DESIGN.md section 8).
+	cfg := h.write("c.yaml", cfgFor("[{secretmanager: jwt}]", "{cloudrun: api, chain: [JWT_SECRET, {literal: fallback}]}"))
+	// SP101 is an error, so the run fails; with --fail-on never it is still
+	// not a pass: the consumer was not compared (fail closed).
+	for failOn, want := range map[string]int{"error": exitFindings, "never": exitIncomplete} {
+		code, r, _ := h.checkJSON(cfg, "--fail-on", failOn)
+		if code != want {
+			t.Errorf("--fail-on %s: exit %d result %s, want %d", failOn, code, r.Result, want)
+		}
+		c := consumerByID(t, r, "cloudrun:api@api-1")
+		if c.Resolved || c.Link != -1 || len(c.Skipped) != 2 || c.Container != "" {
+			t.Errorf("consumer %+v", c)
+		}
+		if f := findingCodes(r)["SP101"]; f == nil || !strings.Contains(f.Message, "[1] literal") {
+			t.Errorf("SP101 should list every link: %+v", f)
+		}
+	}
+}
+
+func TestSidecarOnlyTrimAndSetSecrets(t *testing.T) {
+	sidecar := `    containers:
+      - name: app
+        ports: [{containerPort: 8080}]
+        env: [{name: PORT_NAME, value: http}]
+      - name: signer
+        env:
+          - {name: JWT_SECRET, valueSource: {secretKeyRef: {secret: jwt, version: "2"}}}`
+	h := newHarness(t, concat(secretsFixture, service("api", map[string]int{"api-1": 100}, map[string]string{"api-1": sidecar})))
+	keyFile := h.write("key.txt", keyV2+"\n") // written with echo, not echo -n
+	cfg := h.write("c.yaml", `version: 1
+gcp: {project: stg, region: us-central1}
+secrets:
+  - name: jwt-signing
+    runner: {trim: true, chain: [{file: `+keyFile+`}]}
+    services:
+      - {cloudrun: api, chain: [JWT_SECRET]}
+      - {set_secrets: "JWT_SECRET=jwt:2,/secrets/jwt/key=jwt:1", name: worker, chain: [JWT_SECRET]}
+`)
+	code, r, errs := h.checkJSON(cfg)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s %+v", code, errs, r.Findings)
+	}
+	if n := len(r.Secrets[0].Consumers); n != 3 {
+		t.Errorf("%d consumers: only the sidecar reads the secret", n)
+	}
+	if c := consumerByID(t, r, "cloudrun:api@api-1/signer"); c.Version != "2" {
+		t.Errorf("sidecar consumer %+v", c)
+	}
+	if c := consumerByID(t, r, "set_secrets:worker"); c.Via != "env" || c.Version != "2" {
+		t.Errorf("set_secrets consumer %+v", c)
+	}
+	// Without trim the newline is a different value, and SP110 says why.
+	untrimmed := h.write("c2.yaml", strings.Replace(string(mustRead(t, cfg)), "trim: true, ", "", 1))
+	_, r, _ = h.checkJSON(untrimmed)
+	if findingCodes(r)["SP110"] == nil {
+		t.Errorf("want SP110 for a trailing newline, got %+v", r.Findings)
+	}
+}
