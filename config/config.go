@@ -107,7 +107,9 @@ type Link struct {
 	Pos     Pos
 }
 
-// Ref is how the link is named in reports; a literal is never shown.
+// Ref is how the link is named in reports. A literal is never shown, nor
+// an exec link's arguments, which may carry a token (-token=...): only the
+// command and how many arguments follow it, e.g. ["vault" +3 args].
 func (l Link) Ref() string {
 	switch l.Kind {
 	case LinkLiteral:
@@ -115,7 +117,16 @@ func (l Link) Ref() string {
 	case LinkDotenv:
 		return l.Dotenv.Path + ":" + l.Dotenv.Key
 	case LinkExec:
-		return fmt.Sprintf("%q", l.Exec)
+		switch n := len(l.Exec) - 1; {
+		case n < 0:
+			return "[]"
+		case n == 0:
+			return fmt.Sprintf("[%q]", l.Exec[0])
+		case n == 1:
+			return fmt.Sprintf("[%q +1 arg]", l.Exec[0])
+		default:
+			return fmt.Sprintf("[%q +%d args]", l.Exec[0], n)
+		}
 	default:
 		return l.Name
 	}

@@ -245,3 +245,102 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// Mistakes that put a value where the loader expects a name or YAML
+// syntax: the error points at it without repeating it.
+func TestValuesNotEchoed(t *testing.T) {
+	const canary = "Hunter2SecretValue"
+	chain := func(links ...string) string {
+		return "version: 1\nsecrets:\n  - name: s\n    runner:\n      chain:\n" + strings.Join(links, "") + "\n"
+	}
+	tests := []struct {
+		name string
+		doc  string
+		want string // "line:col: message substring"
+	}{
+		{"literal through an unknown anchor", chain("        - literal: *" + canary),
+			"6:20: invalid YAML: unknown anchor '…' referenced"},
+		{"unknown anchor in a flow chain", "version: 1\nsecrets: [{name: s, runner: {chain: [A, *" + canary + "]}}]\n",
+			"2:41: invalid YAML: unknown anchor '…' referenced"},
+		{"anchor defined after its use", chain("        - literal: *"+canary+"\n", "        - &"+canary+" {env: A}"),
+			"6:20: invalid YAML: unknown anchor '…' referenced"},
+		{"literal without a space", chain("        - A\n", "        - literal:"+canary),
+			`7:11: a bare string is an env var name; this looks like "literal:..." without a space after the colon: write "literal: VALUE"`},
+		{"capitalised kind without a space", chain("        - Literal:" + canary),
+			`6:11: a bare string is an env var name; this looks like "literal:..." without a space after the colon`},
+		{"exec without a space", chain("        - exec:[vault, -token=" + canary + "]"),
+			`6:11: a bare string is an env var name; this looks like "exec:..." without a space after the colon: write "exec: VALUE"`},
+		{"link quoted whole", chain(`        - "literal: ` + canary + `"`),
+			`6:11: a bare string is an env var name; this looks like a "literal" link written as one quoted string`},
+		{"literal without a space in a flow map", chain("        - {literal:" + canary + "}"),
+			`6:12: unknown key in link; this looks like "literal:..." without a space after the colon`},
+		{"a value as a key", chain(`        - {"` + canary + ` x": 1}`),
+			"6:12: unknown key in link (not shown: it does not look like a key, and may be a value)"},
+		{"bare string that is no env var name", chain(`        - "` + canary + ` !"`),
+			"6:11: an env var name must start with a letter, '_', '-' or '.'"},
+		{"bare string starting with a digit", chain("        - 9" + canary),
+			"6:11: an env var name must start with a letter"},
+		{"env link that is no env var name", chain(`        - env: "` + canary + `/x"`),
+			"6:16: an env var name must start with a letter"},
+		{"env link with a kind prefix", chain("        - env: literal:" + canary),
+			"6:16: an env var name must start with a letter"},
+		{"NAME=VALUE", chain("        - A=" + canary),
+			"6:11: an env var name cannot contain '='"},
+		{"secretmanager holding a value", chain(`        - secretmanager: "` + canary + `+/=="`),
+			"6:26: secretmanager is not projects/P/secrets/S/versions/V"},
+		{"secretmanager with a bad version", chain("        - secretmanager: projects/p/secrets/s/versions/" + canary + ".x"),
+			"6:26: secretmanager: the version must be a number, latest or an alias"},
+		{"unclosed quote", chain(`        - literal: "` + canary),
+			"invalid YAML: found unexpected end of stream"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("c.yaml", []byte(tt.doc))
+			var errs Errors
+			if !errors.As(err, &errs) || len(errs) == 0 {
+				t.Fatalf("error %v, want Errors", err)
+			}
+			if strings.Contains(err.Error(), canary) || strings.Contains(fmt.Sprintf("%+v %#v", err, err), canary) {
+				t.Errorf("error holds the canary:\n%v", err)
+			}
+			lc, msg, ok := strings.Cut(tt.want, ": ")
+			if !ok || !strings.Contains(lc, ":") {
+				lc, msg = "", tt.want // yaml.v3 names the position only roughly
+			}
+			got := errs[0].Error()
+			if prefix := "c.yaml:" + lc + ": "; lc != "" && !strings.HasPrefix(got, prefix) {
+				t.Errorf("error %q does not start with %q", got, prefix)
+			}
+			if !strings.Contains(got, msg) {
+				t.Errorf("error %q does not contain %q", got, msg)
+			}
+			if len(errs) != 1 {
+				t.Errorf("want one error, got:\n%v", err)
+			}
+		})
+	}
+}
+
+func TestExecRef(t *testing.T) {
+	const canary = "Hunter2SecretValue"
+	doc := "version: 1\nsecrets:\n  - name: s\n    runner:\n      chain:\n" +
+		"        - exec: [vault, kv, get, -token=" + canary + "]\n" +
+		"        - exec: [op, --token=" + canary + "]\n" +
+		"        - exec: [./print-secret]\n"
+	cfg, err := Parse("c.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain := cfg.Secrets[0].Runner.Chain
+	for i, want := range []string{`["vault" +3 args]`, `["op" +1 arg]`, `["./print-secret"]`} {
+		if got := chain[i].Ref(); got != want {
+			t.Errorf("link %d: Ref() = %q, want %q", i, got, want)
+		}
+		if strings.Contains(chain[i].Ref(), canary) {
+			t.Errorf("link %d: Ref() holds an argument: %q", i, chain[i].Ref())
+		}
+	}
+	if got := (Link{Kind: LinkExec}).Ref(); got != "[]" {
+		t.Errorf("Ref() of an empty exec link = %q", got)
+	}
+}

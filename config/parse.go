@@ -15,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/secret-preflight/secret-preflight/internal/yamlerr"
 	"github.com/secret-preflight/secret-preflight/secret"
 )
 
@@ -24,7 +25,10 @@ import (
 //
 // Error messages never quote a scalar that could be a value (a literal, a
 // placeholder, an exec argument, an env var name that may be a pasted
-// secret): only keys, codes, names and resource references are quoted.
+// secret, a Secret Manager name that is not one): only keys, codes, names
+// and resource references are quoted, and a key only when it looks like
+// one. yaml.v3's own messages quote the input (an unknown anchor's name),
+// so they go through internal/yamlerr.
 
 // Key sets and enumerations; read-only.
 var (
@@ -58,10 +62,16 @@ var (
 		"SP163", "SP170",
 	}
 
-	yamlLineErr    = regexp.MustCompile(`(?s)^yaml: line (\d+): (.*)$`)
 	secretIDRe     = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
 	versionRe      = regexp.MustCompile(`^[A-Za-z0-9_-]{1,63}$`)
 	serviceShortRe = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
+	// envNameRe is what Cloud Run and Kubernetes accept as an env var
+	// name; schema/config-v1.json's envName has the same pattern.
+	envNameRe = regexp.MustCompile(`^[-._A-Za-z][-._A-Za-z0-9]*$`)
+	// keyLikeRe is a key that may be quoted in a message: an unknown key
+	// of another shape may be a value (a flow map {literal:VALUE} has the
+	// key "literal:VALUE").
+	keyLikeRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,63}$`)
 )
 
 // maxNodes bounds the walk. YAML aliases can make a small file expand
@@ -134,7 +144,7 @@ func (p *parser) decode(data []byte) (root *yaml.Node) {
 		if errors.Is(err, io.EOF) {
 			p.errorAt(Pos{File: p.file, Line: 1, Col: 1}, "the config is empty; it must be a map starting with version: 1")
 		} else {
-			p.syntaxError(err)
+			p.syntaxError(data, err)
 		}
 		return nil
 	}
@@ -143,7 +153,7 @@ func (p *parser) decode(data []byte) (root *yaml.Node) {
 	case err == nil:
 		p.errorf(&extra, "a config is a single YAML document; remove this second one")
 	case !errors.Is(err, io.EOF):
-		p.syntaxError(err)
+		p.syntaxError(data, err)
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		p.errorAt(Pos{File: p.file, Line: 1, Col: 1}, "the config is empty; it must be a map starting with version: 1")
@@ -152,17 +162,15 @@ func (p *parser) decode(data []byte) (root *yaml.Node) {
 	return doc.Content[0]
 }
 
-// syntaxError turns yaml.v3's "yaml: line N: msg" into a positioned error.
-// yaml.v3 reports no column, so the error points at the line's start.
-func (p *parser) syntaxError(err error) {
-	msg := err.Error()
-	if m := yamlLineErr.FindStringSubmatch(msg); m != nil {
-		if line, convErr := strconv.Atoi(m[1]); convErr == nil {
-			p.errorAt(Pos{File: p.file, Line: line, Col: 1}, "invalid YAML: %s", m[2])
-			return
-		}
+// syntaxError turns a yaml.v3 error into a positioned one without the
+// input text yaml quotes. yaml.v3 mostly reports a line and no column, so
+// the error then points at the line's start.
+func (p *parser) syntaxError(data []byte, err error) {
+	line, col, msg := yamlerr.Locate(data, err)
+	if line > 0 && col == 0 {
+		col = 1
 	}
-	p.errorAt(Pos{File: p.file}, "invalid YAML: %s", strings.TrimPrefix(msg, "yaml: "))
+	p.errorAt(Pos{File: p.file, Line: line, Col: col}, "invalid YAML: %s", msg)
 }
 
 // node follows an alias and charges the visit to the walk's budget. Past the
@@ -239,7 +247,14 @@ func (p *parser) mapping(n *yaml.Node, what, want string, allowed []string) (fie
 				}
 				f.typo[near] = true
 			}
-			p.errorf(k, "unknown key %q in %s%s", k.Value, what, hint)
+			switch {
+			case keyLikeRe.MatchString(k.Value):
+				p.errorf(k, "unknown key %q in %s%s", k.Value, what, hint)
+			case kindHint(k.Value) != "":
+				p.errorf(k, "unknown key in %s; %s", what, kindHint(k.Value))
+			default:
+				p.errorf(k, "unknown key in %s%s (not shown: it does not look like a key, and may be a value)", what, hint)
+			}
 			continue
 		}
 		if prev, dup := f.m[k.Value]; dup {
@@ -689,7 +704,7 @@ func (p *parser) link(item *yaml.Node, service bool) (Link, bool) {
 	case yaml.ScalarNode:
 		// A bare string is the common case: an env var name.
 		name, ok := p.str(entry{key: n, val: n}, "chain link")
-		if !ok || !p.envName(n, name) {
+		if !ok || !p.envName(n, name, true) {
 			return l, false
 		}
 		l.Kind, l.Name = LinkEnv, name
@@ -729,7 +744,7 @@ func (p *parser) link(item *yaml.Node, service bool) (Link, bool) {
 	switch l.Kind {
 	case LinkEnv:
 		name, ok := p.str(e, "env")
-		if !ok || !p.envName(v, name) {
+		if !ok || !p.envName(v, name, false) {
 			return l, false
 		}
 		l.Name = name
@@ -790,14 +805,38 @@ func (p *parser) link(item *yaml.Node, service bool) (Link, bool) {
 	return l, true
 }
 
-// envName rejects NAME=VALUE, a likely paste of a value; the message does
-// not repeat it.
-func (p *parser) envName(n *yaml.Node, name string) bool {
-	if strings.ContainsAny(name, "=\x00") {
+// envName accepts what Cloud Run and Kubernetes accept as an env var name.
+// Anything else may be a value: NAME=VALUE, or `- literal:VALUE` (no space
+// after the colon), which YAML reads as one string. The message never
+// repeats the text.
+func (p *parser) envName(n *yaml.Node, name string, bare bool) bool {
+	switch {
+	case envNameRe.MatchString(name):
+		return true
+	case bare && kindHint(name) != "":
+		p.errorf(n, "a bare string is an env var name; %s", kindHint(name))
+	case strings.ContainsAny(name, "=\x00"):
 		p.errorf(n, "an env var name cannot contain '=' (write the name only; a fallback value belongs in a literal link)")
-		return false
+	default:
+		p.errorf(n, "an env var name must start with a letter, '_', '-' or '.' and hold only letters, digits, '_', '-' and '.' (not shown, in case it is a value)")
 	}
-	return true
+	return false
+}
+
+// kindHint explains a string that starts with a link kind and a colon,
+// such as "literal:VALUE", without repeating what follows the colon; "" for
+// other strings.
+func kindHint(s string) string {
+	kind, rest, ok := strings.Cut(s, ":")
+	kind = strings.ToLower(kind)
+	if !ok || !slices.Contains(linkKinds, kind) {
+		return ""
+	}
+	if rest != "" && strings.TrimLeft(rest, " \t") != rest {
+		// The space is there, so the whole link was quoted as one string.
+		return fmt.Sprintf(`this looks like a %q link written as one quoted string: write %s: VALUE without the quotes`, kind, kind)
+	}
+	return fmt.Sprintf(`this looks like "%s:..." without a space after the colon: write "%s: VALUE"`, kind, kind)
 }
 
 func (p *parser) dotenv(e entry) (Dotenv, bool) {
@@ -850,6 +889,8 @@ func (p *parser) argv(e entry) ([]string, bool) {
 
 // secretVersion resolves the accepted spellings of a Secret Manager version
 // to projects/P/secrets/S/versions/V, so that later stages compare one form.
+// A name that is not one is not quoted: it may be a value pasted in the
+// wrong place.
 func (p *parser) secretVersion(n *yaml.Node, s string) (string, bool) {
 	parts := strings.Split(s, "/")
 	var project, id, version string
@@ -863,19 +904,19 @@ func (p *parser) secretVersion(n *yaml.Node, s string) (string, bool) {
 	case len(parts) == 1:
 		id, version = parts[0], "latest"
 	default:
-		p.errorf(n, "secretmanager %q is not projects/P/secrets/S/versions/V, projects/P/secrets/S, S/versions/V or S", s)
+		p.errorf(n, "secretmanager is not projects/P/secrets/S/versions/V, projects/P/secrets/S, S/versions/V or S")
 		return "", false
 	}
 	if len(parts) >= 4 && !validSegment(project) {
-		p.errorf(n, "secretmanager %q has an empty or invalid project", s)
+		p.errorf(n, "secretmanager has an empty or invalid project")
 		return "", false
 	}
 	if !secretIDRe.MatchString(id) {
-		p.errorf(n, "secretmanager %q: the secret id must be 1-255 letters, digits, '-' or '_'", s)
+		p.errorf(n, "secretmanager: the secret id must be 1-255 letters, digits, '-' or '_'")
 		return "", false
 	}
 	if !versionRe.MatchString(version) {
-		p.errorf(n, "secretmanager %q: the version must be a number, latest or an alias", s)
+		p.errorf(n, "secretmanager: the version must be a number, latest or an alias")
 		return "", false
 	}
 	if project == "" {

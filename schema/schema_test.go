@@ -23,7 +23,8 @@ package schema_test
 //     number or boolean where a shaped string belongs (secretmanager: 1.5,
 //     cloudrun: True) is accepted by type because some texts of that type
 //     pass (secretmanager: 123, cloudrun: true), and the schema must not
-//     reject what the loader accepts;
+//     reject what the loader accepts; likewise an env var name that is a
+//     number (- 123 is none, - -1 is one);
 //   - the bound on nodes after alias expansion ("billion laughs"); no
 //     file here: config/load_test.go tests it, and such a file is not one
 //     to keep in testdata.
@@ -543,11 +544,16 @@ func TestAgreement(t *testing.T) {
 
 	// Scalars the loader reads as text: YAML values as written.
 	scalars := []string{`x`, `""`, `~`, `123`, `1.5`, `true`, `[x]`, `{a: b}`, `"  "`}
-	envNames := append(slices.Clone(scalars), `A_B`, `a-b.c`, `"A=B"`, `"="`, `"A\0B"`, `"ü"`, `" A "`)
+	envNames := append(slices.Clone(scalars), `A_B`, `a-b.c`, `"A=B"`, `"="`, `"A\0B"`, `"ü"`, `" A "`,
+		`_x`, `.x`, `-x`, `-1`, `.5`, `"9A"`, `A9`, `"a b"`, `A:B`, `"literal:x"`, `"literal: x"`, `"A/B"`, `"A$"`)
+	// The schema cannot read a number's text: 123 is no env var name, -1 is.
+	numberOnly := map[string]bool{`123`: true, `1.5`: true}
 	for _, v := range envNames {
-		add("bare env "+v, withRunner(gcpNone, "["+v+"]"))
-		add("env "+v, withRunner(gcpNone, "[{env: "+v+"}]"))
-		add("service env "+v, withService(gcpNone, "{manifest: m.yaml, chain: [{env: "+v+"}]}"))
+		only := numberOnly[v]
+		cases = append(cases,
+			agreement{"bare env " + v, withRunner(gcpNone, "["+v+"]"), only},
+			agreement{"env " + v, withRunner(gcpNone, "[{env: "+v+"}]"), only},
+			agreement{"service env " + v, withService(gcpNone, "{manifest: m.yaml, chain: [{env: "+v+"}]}"), only})
 	}
 	for _, v := range append(slices.Clone(scalars), `/abs`, `./rel`, `"/"`) {
 		add("runner file "+v, withRunner(gcpNone, "[{file: "+v+"}]"))

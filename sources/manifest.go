@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/secret-preflight/secret-preflight/internal/yamlerr"
 	"github.com/secret-preflight/secret-preflight/secret"
 )
 
@@ -22,7 +22,9 @@ type ManifestError struct {
 	Line   int
 	Column int
 	Msg    string
-	// Err is the YAML parser's error when there is one.
+	// Err is an underlying error safe to print, if any. It is never the
+	// YAML parser's own error, whose text can quote the manifest (an
+	// unknown anchor's name): Msg holds a redacted form of it.
 	Err error
 }
 
@@ -49,7 +51,6 @@ var manifestPlaceholderRE = regexp.MustCompile(
 var (
 	aliasNameRE    = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 	aliasTargetRE  = regexp.MustCompile(`^projects/[^/\s]+/secrets/[^/\s]+$`)
-	yamlLineErrRE  = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 	manifestLineRE = regexp.MustCompile(`\r?\n`)
 )
 
@@ -111,19 +112,22 @@ func (s *manifestSource) documents() ([]*yaml.Node, error) {
 	}
 }
 
-// syntaxError positions a YAML parse error. yaml.v3 reports only a line, and
-// for parser (as opposed to scanner) errors it is the line before the
-// construct that failed, so when a placeholder sits on that line or the
-// next, its position is the better one to show: it is almost always the
-// cause.
+// syntaxError positions a YAML parse error. yaml.v3 reports only a line
+// (none for an unknown anchor, which yamlerr then finds), and for parser
+// (as opposed to scanner) errors it is the line before the construct that
+// failed, so when a placeholder sits on that line or the next, its position
+// is the better one to show: it is almost always the cause. The message
+// keeps none of the manifest's text but the placeholder: yaml.v3 quotes
+// input, and a manifest's plain env values may be secrets.
 func (s *manifestSource) syntaxError(err error) error {
-	line, msg := 1, err.Error()
-	if m := yamlLineErrRE.FindStringSubmatch(msg); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = m[2]
+	line, col, msg := yamlerr.Locate(s.data, err)
+	if line < 1 {
+		line, col = 1, 0
 	}
-	e := &ManifestError{Path: s.path, Line: line, Column: s.firstColumn(line), Err: err,
-		Msg: "not valid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+	if col == 0 {
+		col = s.firstColumn(line)
+	}
+	e := &ManifestError{Path: s.path, Line: line, Column: col, Msg: "not valid YAML: " + msg}
 	for _, l := range []int{line, line + 1} {
 		if ph, col, ok := s.placeholderOnLine(l); ok {
 			e.Line, e.Column = l, col

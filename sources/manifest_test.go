@@ -241,6 +241,9 @@ func TestParseManifestErrors(t *testing.T) {
 		{"unrendered-helm.yaml", "4:9", []string{"metadata.name must be a string, found a mapping", `"{{ .Values.serviceName }}"`, "render it first"}},
 		{"not-a-service.yaml", "1:1", []string{`apiVersion "v1" kind "ConfigMap" is not a Cloud Run service`}},
 		{"no-containers.yaml", "8:19", []string{"spec.template.spec.containers is missing or empty"}},
+		// yaml.v3 names neither line nor anchor safely; the alias is found
+		// and its name, a pasted value, not repeated.
+		{"unknown-anchor.yaml", "12:18", []string{"not valid YAML: unknown anchor '…' referenced"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -255,6 +258,11 @@ func TestParseManifestErrors(t *testing.T) {
 			for _, c := range tt.contains {
 				if !strings.Contains(err.Error(), c) {
 					t.Errorf("error %q does not contain %q", err, c)
+				}
+			}
+			for e := error(err); e != nil; e = errors.Unwrap(e) {
+				if strings.Contains(e.Error(), "s3cr3t") {
+					t.Errorf("error chain holds the value: %q", e)
 				}
 			}
 			var me *ManifestError
@@ -284,6 +292,12 @@ func TestParseManifestInline(t *testing.T) {
 			err: "m.yaml:5:35: template.containers[0].env[0].valueSource.secretKeyRef (env A) names no secret"},
 		{name: "env value must not be echoed", data: "template:\n  containers:\n  - env:\n    - name: A\n      value: [hunter2]\n",
 			err: "m.yaml:5:14: template.containers[0].env[0].value (env A) must be a string, found a list"},
+		{name: "unknown anchor as a plain value", data: "template:\n  containers:\n  - env:\n    - name: A\n      value: *hunter2\n",
+			err: "m.yaml:5:14: not valid YAML: unknown anchor '…' referenced"},
+		{name: "unknown anchor in a flow map", data: "template:\n  containers:\n  - env: [{name: A, value: *hunter2}]\n",
+			err: "m.yaml:3:28: not valid YAML: unknown anchor '…' referenced"},
+		{name: "unknown anchor after a lookalike", data: "# value: *hunter2\ntemplate:\n  containers:\n  - env:\n    - {name: B, value: \"*hunter2\"}\n    - name: A\n      value: *hunter2 # comment\n",
+			err: "m.yaml:7:14: not valid YAML: unknown anchor '…' referenced"},
 		{name: "no ingress container", data: "template:\n  containers:\n  - name: a\n  - name: b\n",
 			problems: []string{"m.yaml:3:3: none of the 2 containers declares ports"}},
 		{name: "knative without template", data: "apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: s}\nspec: {}\n",

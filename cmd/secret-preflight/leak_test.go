@@ -32,6 +32,8 @@ const (
 	canaryMultiA   = "CANARY-multi-line-one-Mm1Nn2Bb3Vv4Cc5"
 	canaryMultiB   = "CANARY-multi-line-two-Xx6Zz7Aa8Ss9Dd0"
 	canaryManifest = "CANARY-manifest-Ee3Rr4Tt5Yy6Uu7Ii8Oo9"
+	canaryExecOut  = "CANARY-exec-out-Gg4Hh5Jj6Kk7Ll8Zz9Xx0"
+	canaryExecErr  = "CANARY-exec-err-Vv1Bb2Nn3Mm4Qq5Ww6Ee7"
 )
 
 var leakFixture = `
@@ -116,6 +118,14 @@ secrets:
   - name: denied
     services:
       - {cloudrun: api, chain: [DENIED]}
+  - name: execd
+    runner: {chain: [{exec: [sh, -c, "printf %s ` + canaryExecOut + `"]}]}
+    services:
+      - {cloudrun: api, chain: [JWT_SECRET]}
+  - name: exec-fails
+    runner: {chain: [{exec: [sh, -c, "echo ` + canaryExecErr + ` >&2; exit 3"]}]}
+    services:
+      - {cloudrun: api, chain: [JWT_SECRET]}
 `
 }
 
@@ -147,9 +157,25 @@ func traces(v string) []string {
 // ::add-mask:: and hides the value from the log.
 var maskLine = regexp.MustCompile(`(?m)^::add-mask::.*$`)
 
+// assertNoLeak fails on any trace of a canary in text, masks included:
+// outside GitHub Actions a mask line prints the value in the clear.
 func assertNoLeak(t *testing.T, where, text string, canaries []string) {
 	t.Helper()
-	text = maskLine.ReplaceAllString(text, "")
+	if strings.Contains(text, "::add-mask::") {
+		t.Errorf("%s contains ::add-mask:: lines outside GitHub Actions", where)
+	}
+	assertNoTrace(t, where, text, canaries)
+}
+
+// assertNoLeakInActions allows values only on ::add-mask:: lines, which
+// the Actions runner consumes and never shows.
+func assertNoLeakInActions(t *testing.T, where, text string, canaries []string) {
+	t.Helper()
+	assertNoTrace(t, where, maskLine.ReplaceAllString(text, ""), canaries)
+}
+
+func assertNoTrace(t *testing.T, where, text string, canaries []string) {
+	t.Helper()
 	for _, c := range canaries {
 		for _, tr := range traces(c) {
 			if strings.Contains(text, tr) {
@@ -161,7 +187,7 @@ func assertNoLeak(t *testing.T, where, text string, canaries []string) {
 
 func TestNoSecretLeaks(t *testing.T) {
 	canaries := []string{canarySMv1, canarySMv2, canaryCross, canaryEnv, canaryLiteral, canaryPlain,
-		canaryFile, canaryDotenv, canaryPolicy, canaryMultiA, canaryMultiB, canaryManifest}
+		canaryFile, canaryDotenv, canaryPolicy, canaryMultiA, canaryMultiB, canaryManifest, canaryExecOut, canaryExecErr}
 	h := newHarness(t, leakFixture)
 	h.srv.SetFault("AccessSecretVersion", "projects/stg/secrets/denied/versions/latest", codesPermissionDenied)
 	h.write("svc.yaml", leakManifest)
@@ -174,7 +200,7 @@ func TestNoSecretLeaks(t *testing.T) {
 
 	formats := report.Formats()
 	for _, format := range formats {
-		args := []string{"check", "-c", cfg, "--format", format}
+		args := []string{"check", "-c", cfg, "--format", format, "--allow-exec"}
 		for _, f := range formats {
 			args = append(args, "--output", f+"="+filepath.Join(h.dir, "out."+format+"."+f))
 		}
@@ -190,12 +216,21 @@ func TestNoSecretLeaks(t *testing.T) {
 	}
 	// GitHub Actions defaults: github format on stdout, masks first.
 	h.env["GITHUB_ACTIONS"] = "true"
-	code, out, errs := h.run("check", "-c", cfg)
+	code, out, errs := h.run("check", "-c", cfg, "--allow-exec")
 	if code != exitFindings {
 		t.Errorf("check in Actions: exit %d\n%s", code, errs)
 	}
-	assertMasksFirst(t, out, []string{canaryEnv, canaryPlain, canaryMultiA, canaryMultiB, canarySMv1, canaryCross})
-	assertNoLeak(t, "stdout in GitHub Actions", out, canaries)
+	assertMasksFirst(t, out, []string{canaryEnv, canaryPlain, canaryMultiA, canaryMultiB, canarySMv1, canaryCross, canaryExecOut})
+	assertNoLeakInActions(t, "stdout in GitHub Actions", out, canaries)
+	assertNoLeak(t, "stderr in GitHub Actions", errs, canaries)
+	// Another stdout format in Actions: the masks go to stderr first.
+	code, out, errs = h.run("check", "-c", cfg, "--allow-exec", "--format", "text")
+	if code != exitFindings {
+		t.Errorf("check --format text in Actions: exit %d", code)
+	}
+	assertMasksFirst(t, errs, []string{canaryEnv, canarySMv1})
+	assertNoLeak(t, "text stdout in GitHub Actions", out, canaries)
+	assertNoLeakInActions(t, "stderr in GitHub Actions", errs, canaries)
 	delete(h.env, "GITHUB_ACTIONS")
 
 	for _, c := range [][]string{
@@ -204,21 +239,32 @@ func TestNoSecretLeaks(t *testing.T) {
 		{"check", "-c", cfg, "--fail-on", "bogus"},
 		{"check", "-c", cfg, "--output", "xml=/dev/null"},
 		{"check", "-c", cfg, "--baseline", filepath.Join(h.dir, "out.json.json")},
+		{"check", "-c", cfg}, // exec refused without --allow-exec
 		{"check", "-c", cfg, "--baseline", filepath.Join(h.dir, "out.json.text")},
 	} {
 		_, out, errs := h.run(c...)
 		assertNoLeak(t, strings.Join(c, " "), out+errs, canaries)
 	}
 
-	// A broken config that holds a literal must not echo it in errors.
-	bad := h.write("bad.yaml", strings.Replace(leakConfig(h.dir), "jwt: {algorithm: HS256}", "jwt: {algorithm: HS1, bogus: 1}", 1)+
-		"    extra: {literal: \""+canaryLiteral+"\"}\n")
-	for _, cmd := range []string{"check", "validate"} {
-		code, out, errs := h.run(cmd, "-c", bad)
-		if code != exitUsage {
-			t.Errorf("%s on a broken config: exit %d, want 2", cmd, code)
+	// Broken configs that hold a value must not echo it in errors: extra
+	// keys, an unknown anchor (yaml.v3 quotes its name), and a literal
+	// written without the space after the colon (a bare env var "name").
+	bads := map[string]string{
+		"bad-keys.yaml": strings.Replace(leakConfig(h.dir), "jwt: {algorithm: HS256}", "jwt: {algorithm: HS1, bogus: 1}", 1) +
+			"    extra: {literal: \"" + canaryLiteral + "\"}\n",
+		"bad-anchor.yaml": strings.Replace(leakConfig(h.dir), `- literal: "`+canaryLiteral+`"`, "- literal: *"+strings.ReplaceAll(canaryLiteral, "-", ""), 1),
+		"bad-typo.yaml":   strings.Replace(leakConfig(h.dir), `- literal: "`+canaryLiteral+`"`, "- literal:"+canaryLiteral, 1),
+	}
+	canaries = append(canaries, strings.ReplaceAll(canaryLiteral, "-", ""))
+	for name, text := range bads {
+		bad := h.write(name, text)
+		for _, cmd := range []string{"check", "validate"} {
+			code, out, errs := h.run(cmd, "-c", bad)
+			if code != exitUsage {
+				t.Errorf("%s on %s: exit %d, want 2", cmd, name, code)
+			}
+			assertNoLeak(t, cmd+" of "+name, out+errs, canaries)
 		}
-		assertNoLeak(t, cmd+" of a broken config", out+errs, canaries)
 	}
 
 	// Every file the runs wrote.
@@ -227,7 +273,7 @@ func TestNoSecretLeaks(t *testing.T) {
 			return err
 		}
 		switch filepath.Base(p) {
-		case "key.txt", ".env", "secret-preflight.yaml", "bad.yaml", "svc.yaml":
+		case "key.txt", ".env", "secret-preflight.yaml", "bad-keys.yaml", "bad-anchor.yaml", "bad-typo.yaml", "svc.yaml":
 			return nil // inputs
 		}
 		b, err := os.ReadFile(p)

@@ -18,6 +18,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"gopkg.in/yaml.v3"
+
+	"github.com/secret-preflight/secret-preflight/internal/yamlerr"
 )
 
 // Fixture is the state a Server starts with. It is usually read from a file
@@ -126,12 +128,10 @@ func ParseFixture(name string, data []byte) (*Fixture, error) {
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		fe := &FixtureError{File: name, Msg: err.Error(), Err: err}
-		if m := yamlLineRE.FindStringSubmatch(fe.Msg); m != nil {
-			fe.Line, _ = strconv.Atoi(m[1])
-			fe.Msg = m[2]
-		}
-		return nil, fe
+		// yaml.v3 quotes input (an unknown anchor's name) and fixtures hold
+		// secret values, so neither its message nor its error is kept.
+		line, col, msg := yamlerr.Locate(data, err)
+		return nil, &FixtureError{File: name, Line: line, Column: col, Msg: msg}
 	}
 	f := &Fixture{file: name}
 	if len(doc.Content) > 0 {
@@ -518,10 +518,6 @@ func jsonString(s string) string {
 	b, _ := json.Marshal(s) // cannot fail for a string
 	return string(b)
 }
-
-// yamlLineRE matches the line yaml.v3 puts in its syntax errors, so they
-// get the same file:line prefix as every other fixture error.
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // protojsonPosRE matches the position protojson puts in its messages,
 // after a "proto:" prefix whose space it randomises (ASCII or U+00A0) to

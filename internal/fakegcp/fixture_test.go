@@ -60,6 +60,9 @@ func TestParseFixtureErrors(t *testing.T) {
 		{"yaml syntax",
 			head + "secrets: [\n",
 			"f.yaml:2: did not find expected node content"},
+		{"unknown anchor",
+			head + "secrets:\n  - name: projects/p1/secrets/s\n    versions:\n      - {value: *s3cr3t}\n",
+			"f.yaml:5:17: unknown anchor '…' referenced"},
 		{"json with tabs",
 			"{\n\t\"projects\": {\"p1\": \"1\"},\n\t\"secrets\": [{\"name\": \"projects/p1/secrets/s\", \"versions\": [{\"state\": \"GONE\"}]}]\n}\n",
 			"f.yaml:3:71: secret \"projects/p1/secrets/s\": version 1: state \"GONE\""},
@@ -72,6 +75,11 @@ func TestParseFixtureErrors(t *testing.T) {
 			}
 			if !strings.HasPrefix(err.Error(), tt.want) {
 				t.Errorf("error = %q\nwant prefix %q", err, tt.want)
+			}
+			for e := error(err); e != nil; e = errors.Unwrap(e) {
+				if strings.Contains(e.Error(), "s3cr3t") {
+					t.Errorf("error chain holds the value: %q", e)
+				}
 			}
 			var fe *FixtureError
 			if !errors.As(err, &fe) || fe.File != "f.yaml" {
