@@ -133,7 +133,10 @@ func groups(s *report.Secret, fp *secret.Fingerprinter) []*group {
 		if !c.Resolved {
 			continue
 		}
-		d := fp.Digest(c.Value)
+		d := c.Digest
+		if d == nil {
+			d = fp.Digest(c.Value)
+		}
 		var g *group
 		for _, x := range gs {
 			if bytes.Equal(x.digest, d) {

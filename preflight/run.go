@@ -112,7 +112,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*report.Report,
 		for _, c := range j.exp.consumers {
 			c.File, c.Line = j.consumer.Pos.File, j.consumer.Pos.Line
 			if c.Resolved {
-				c.Fingerprint = opts.Fingerprints.Fingerprint(c.Value)
+				fingerprint(c, j.secret, opts.Fingerprints)
 			}
 		}
 		s.Consumers = append(s.Consumers, j.exp.consumers...)
@@ -143,6 +143,23 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*report.Report,
 	}
 	rep.Finish(opts.FailOn)
 	return rep, nil
+}
+
+// fingerprint sets what c is shown and compared by. For asymmetric JWT
+// algorithms the runner typically holds the private key and the services
+// the public one: both are identified by the public key's RFC 7638
+// thumbprint, which is safe to show unkeyed. Anything else, or key
+// material that does not parse, gets the keyed HMAC.
+func fingerprint(c *report.Consumer, s *config.Secret, fp *secret.Fingerprinter) {
+	if s.JWT != nil && !strings.HasPrefix(s.JWT.Algorithm, "HS") {
+		if pub, ok := secret.PublicKey(c.Value); ok {
+			if tp, err := secret.JWKThumbprint(pub); err == nil {
+				c.Digest, c.Fingerprint = tp, secret.KeyFingerprint(tp)
+				return
+			}
+		}
+	}
+	c.Digest, c.Fingerprint = fp.Digest(c.Value), fp.Fingerprint(c.Value)
 }
 
 func ids(cs []*report.Consumer) []string {

@@ -84,6 +84,10 @@ type Consumer struct {
 	// Value is what the consumer resolved. It redacts itself in every
 	// encoding and is excluded from JSON on top of that.
 	Value secret.Value `json:"-"`
+	// Digest is what consumers are compared by: the keyed HMAC of Value,
+	// or for asymmetric JWT keys the RFC 7638 thumbprint of the public
+	// half, so a signer's private key matches a verifier's public key.
+	Digest []byte `json:"-"`
 	// ErrorCode is the gRPC code name of Error when it came from a cloud
 	// API (PermissionDenied, NotFound...), used to build findings.
 	ErrorCode string `json:"error_code,omitempty"`

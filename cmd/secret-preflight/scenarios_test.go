@@ -1,6 +1,11 @@
 package main
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
 	"strings"
 	"testing"
 )
@@ -126,5 +131,64 @@ secrets:
 	_, r, _ = h.checkJSON(untrimmed)
 	if findingCodes(r)["SP110"] == nil {
 		t.Errorf("want SP110 for a trailing newline, got %+v", r.Findings)
+	}
+}
+
+// With an asymmetric algorithm the runner signs with the private key and
+// the services verify with the public one: they agree when the public
+// halves are the same key, compared by RFC 7638 thumbprint.
+func TestAsymmetricKeysCompareByPublicHalf(t *testing.T) {
+	priv, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := rsa.GenerateKey(rand.Reader, 2048)
+	privPEM := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(priv)}))
+	pubDER, _ := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	otherDER, _ := x509.MarshalPKIXPublicKey(&other.PublicKey)
+	b64 := func(der []byte) string {
+		return base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	}
+	fx := `
+projects: {stg: "111111111111"}
+secrets:
+  - name: projects/stg/secrets/jwt-public
+    versions: [{value_base64: "` + b64(pubDER) + `"}]
+  - name: projects/stg/secrets/jwt-other
+    versions: [{value_base64: "` + b64(otherDER) + `"}]
+`
+	volume := func(secretID string) string {
+		return `    containers:
+      - name: app
+        volumeMounts: [{name: k, mountPath: /keys}]
+    volumes:
+      - {name: k, secret: {secret: ` + secretID + `, items: [{path: jwt.pem, version: "1"}]}}`
+	}
+	h := newHarness(t, concat(fx,
+		service("api", map[string]int{"api-1": 100}, map[string]string{"api-1": volume("jwt-public")}),
+		service("billing", map[string]int{"billing-1": 100}, map[string]string{"billing-1": volume("jwt-other")})))
+	keyFile := h.write("signing.pem", privPEM)
+	cfg := h.write("c.yaml", `version: 1
+gcp: {project: stg, region: us-central1}
+secrets:
+  - name: jwt-signing
+    jwt: {algorithm: RS256}
+    runner: {chain: [{file: `+keyFile+`}]}
+    services:
+      - {cloudrun: api, chain: [{file: /keys/jwt.pem}]}
+`)
+	code, r, errs := h.checkJSON(cfg)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s %+v", code, errs, r.Findings)
+	}
+	runner, api := consumerByID(t, r, "runner"), consumerByID(t, r, "cloudrun:api@api-1/app")
+	if !strings.HasPrefix(runner.Fingerprint, "jwk-sha256:") || runner.Fingerprint != api.Fingerprint {
+		t.Errorf("runner %s, api %s: the private key and its public key are one key pair", runner.Fingerprint, api.Fingerprint)
+	}
+	// A verifier holding another key pair's public key disagrees.
+	cfg2 := h.write("c2.yaml", strings.Replace(string(mustRead(t, cfg)), "{cloudrun: api,", "{cloudrun: billing,", 1))
+	code, r, _ = h.checkJSON(cfg2)
+	if code != exitFindings || findingCodes(r)["SP100"] == nil {
+		t.Errorf("exit %d findings %+v: a different key pair must be SP100", code, r.Findings)
 	}
 }
