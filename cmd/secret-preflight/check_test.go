@@ -408,9 +408,6 @@ func TestCheckFlagErrors(t *testing.T) {
 	if code, _, _ := h.run("check", "-c", filepath.Join(h.dir, "missing.yaml")); code != exitUsage {
 		t.Errorf("missing config: exit %d, want 2", code)
 	}
-	if code, _, errs := h.run("token", "--secret", "jwt-signing", "--token-env", "T"); code != exitUsage || !strings.Contains(errs, "not implemented") {
-		t.Errorf("token: exit %d %q", code, errs)
-	}
 	if code, _, _ := h.run("frobnicate"); code != exitUsage {
 		t.Errorf("unknown command: exit %d", code)
 	}

@@ -44,7 +44,7 @@ commands:
   check      resolve every consumer of each secret and compare them
   validate   check a config file without touching the network
   init       discover live services and print a starter config
-  token      verify a token against each consumer's key (not available yet)
+  token      would each consumer of a secret accept this token?
   demo       run the bundled staging incident on the embedded emulator
   emulator   serve the fake Secret Manager and Cloud Run APIs from a fixture
   version    print the version
@@ -68,11 +68,7 @@ func run(ctx context.Context, args []string, e *env, stdout, stderr io.Writer) i
 	case "init":
 		return runInit(ctx, rest, e, stdout, stderr)
 	case "token":
-		// Named in the command contract; verifying a token against each
-		// consumer's key belongs with the JWT checks, not built yet. Say so
-		// plainly rather than pretend.
-		fmt.Fprintln(stderr, "secret-preflight token: not available in this version: JWT token verification (SP160) is not implemented yet; use 'check' to compare the keys themselves")
-		return exitUsage
+		return runToken(ctx, rest, e, stdout, stderr)
 	case "demo":
 		return runDemo(ctx, rest, stdout, stderr)
 	case "emulator":

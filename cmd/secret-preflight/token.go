@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/secret-preflight/secret-preflight/checks"
+	"github.com/secret-preflight/secret-preflight/config"
+	"github.com/secret-preflight/secret-preflight/preflight"
+	"github.com/secret-preflight/secret-preflight/report"
+	"github.com/secret-preflight/secret-preflight/secret"
+	"github.com/secret-preflight/secret-preflight/sources"
+)
+
+// runToken answers the question a failing E2E test raises: would each
+// consumer of the secret accept this token? It resolves the consumers as
+// check does and verifies the token with each one's key. The token is a
+// credential: it is never printed.
+func runToken(ctx context.Context, args []string, e *env, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfgPath, name, tok, tokEnv string
+	var timeout time.Duration
+	fs.StringVar(&cfgPath, "c", "", "config file (default secret-preflight.yaml, else .github/secret-preflight.yaml)")
+	fs.StringVar(&cfgPath, "config", "", "same as -c")
+	fs.StringVar(&name, "secret", "", "the secret (a name under secrets:, with a jwt: block) the token is signed with")
+	fs.StringVar(&tok, "token", "", "the token (visible to other users of this machine in the process list: prefer --token-env)")
+	fs.StringVar(&tokEnv, "token-env", "", "name of an environment variable holding the token")
+	fs.DurationVar(&timeout, "timeout", 60*time.Second, "give up on cloud calls after this long")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	usageErr := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "secret-preflight token: "+format+"\n", a...)
+		return exitUsage
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usageErr("unexpected argument (pass the token with --token-env VAR, not as an argument)")
+	case name == "":
+		return usageErr("--secret is required")
+	case (tok == "") == (tokEnv == ""):
+		return usageErr("give exactly one of --token and --token-env")
+	case timeout <= 0:
+		return usageErr("--timeout must be positive")
+	}
+	if tokEnv != "" {
+		tok = strings.TrimSpace(e.get(tokEnv))
+		if tok == "" {
+			return usageErr("$%s is unset or empty", tokEnv)
+		}
+	}
+	cfg, err := loadConfig(cfgPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "secret-preflight: invalid config:\n%v\n", err)
+		return exitUsage
+	}
+	var jwtCfg *config.JWT
+	for _, s := range cfg.Secrets {
+		if s.Name == name {
+			jwtCfg = s.JWT
+			if jwtCfg == nil {
+				return usageErr("secret %q has no jwt: block; add jwt: {algorithm: ...} so the token can be verified", name)
+			}
+		}
+	}
+	if jwtCfg == nil {
+		return usageErr("no secret %q in %s", name, cfg.Path)
+	}
+
+	fp, err := secret.NewFingerprinter(e.get("SECRET_PREFLIGHT_FINGERPRINT_KEY"))
+	if err != nil {
+		fmt.Fprintf(stderr, "secret-preflight: %v\n", err)
+		return exitIncomplete
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cl := newClients(ctx, e)
+	defer cl.Close()
+	rep, err := preflight.Run(ctx, cfg, preflight.Options{
+		Resolver:     &sources.Resolver{LookupEnv: e.lookup, Secrets: cl.secrets},
+		CloudRun:     cl.run,
+		Fingerprints: fp,
+		Only:         []string{name},
+		FailOn:       "never",
+	})
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	if e.get("GITHUB_ACTIONS") == "true" {
+		if err := report.WriteMasks(stdout, rep); err != nil {
+			fmt.Fprintf(stderr, "secret-preflight: masking values: %v\n", err)
+			return exitFindings
+		}
+		fmt.Fprintf(stdout, "::add-mask::%s\n", tok)
+	}
+
+	now := time.Now()
+	refused, unchecked := 0, 0
+	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
+	fmt.Fprintf(tw, "  \tCONSUMER\tKEY\tVERDICT\n")
+	for _, c := range rep.Secrets[0].Consumers {
+		switch {
+		case !c.Resolved:
+			unchecked++
+			why := "nothing resolved"
+			if c.Error != "" {
+				why = firstLine(c.Error)
+			}
+			fmt.Fprintf(tw, "  ?\t%s\t-\tnot checked: %s\n", c.ID, why)
+		default:
+			if err := checks.VerifyToken(tok, jwtCfg, c.Value, now); err != nil {
+				refused++
+				fmt.Fprintf(tw, "  ✗\t%s\t%s\trefuses: %v\n", c.ID, c.Fingerprint, err)
+			} else {
+				fmt.Fprintf(tw, "  ✓\t%s\t%s\taccepts\n", c.ID, c.Fingerprint)
+			}
+		}
+	}
+	tw.Flush()
+	switch {
+	case refused > 0:
+		fmt.Fprintf(stdout, "\n%d of %d consumers of %s refuse this token (exit 1)\n", refused, len(rep.Secrets[0].Consumers), name)
+		return exitFindings
+	case unchecked > 0:
+		fmt.Fprintf(stdout, "\n%d consumers could not be checked (exit 3)\n", unchecked)
+		return exitIncomplete
+	}
+	fmt.Fprintf(stdout, "\nevery consumer of %s accepts this token\n", name)
+	return exitOK
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
