@@ -39,61 +39,40 @@ type Accessor struct {
 	// InitErr explains a missing client (e.g. no credentials); every access
 	// fails with it, so each consumer reports why it could not be read.
 	InitErr error
-	group   singleflight.Group
 
-	mu      sync.Mutex
-	cache   map[string]accessResult
-	created map[string]createdResult
-}
-
-type createdResult struct {
-	t   time.Time
-	err error
-}
-
-type accessResult struct {
-	acc Accessed
-	err error
+	values  memo[Accessed]
+	created memo[time.Time]
 }
 
 // NewAccessor wraps a Secret Manager client (the official apiv1 client).
 func NewAccessor(client versionAccessor) *Accessor {
-	return &Accessor{client: client, cache: map[string]accessResult{}, created: map[string]createdResult{}}
+	return &Accessor{client: client}
+}
+
+func (a *Accessor) unavailable(name string) error {
+	if a != nil && a.InitErr != nil {
+		return fmt.Errorf("%s: %w", name, a.InitErr)
+	}
+	return fmt.Errorf("%s: no Secret Manager client configured", name)
 }
 
 // Access reads the version named by a full resource name
 // projects/P/secrets/S/versions/V.
 func (a *Accessor) Access(ctx context.Context, name string) (Accessed, error) {
 	if a == nil || a.client == nil {
-		if a != nil && a.InitErr != nil {
-			return Accessed{}, fmt.Errorf("%s: %w", name, a.InitErr)
-		}
-		return Accessed{}, fmt.Errorf("%s: no Secret Manager client configured", name)
+		return Accessed{}, a.unavailable(name)
 	}
-	// The cache is read inside Do: a caller that missed it just as another
-	// call finished would otherwise start a second RPC for the same version.
-	v, _, _ := a.group.Do(name, func() (any, error) {
-		a.mu.Lock()
-		r, ok := a.cache[name]
-		a.mu.Unlock()
-		if ok {
-			return r, nil
-		}
+	return a.values.do(name, func() (Accessed, error) {
 		resp, err := a.client.AccessSecretVersion(ctx, &secretmanagerpb.AccessSecretVersionRequest{Name: name})
 		if err != nil {
-			r.err = cloudError(name, "secretmanager.versions.access", err)
-		} else if _, version, ok := SplitVersionName(resp.GetName()); !ok {
-			r.err = fmt.Errorf("%s: Secret Manager answered with an unexpected version name %q", name, resp.GetName())
-		} else {
-			r.acc = Accessed{Value: secret.New(resp.GetPayload().GetData()), Name: resp.GetName(), Version: version}
+			return Accessed{}, cloudError(name, "secretmanager.versions.access", err)
 		}
-		a.mu.Lock()
-		a.cache[name] = r
-		a.mu.Unlock()
-		return r, nil
+		_, version, ok := SplitVersionName(resp.GetName())
+		if !ok {
+			return Accessed{}, fmt.Errorf("%s: Secret Manager answered with an unexpected version name %q", name, resp.GetName())
+		}
+		return Accessed{Value: secret.New(resp.GetPayload().GetData()), Name: resp.GetName(), Version: version}, nil
 	})
-	r := v.(accessResult)
-	return r.acc, r.err
 }
 
 // Created returns when a version (a full, numeric name) was created. It
@@ -101,28 +80,53 @@ func (a *Accessor) Access(ctx context.Context, name string) (Accessed, error) {
 // does not grant, so callers treat an error as "not checked".
 func (a *Accessor) Created(ctx context.Context, name string) (time.Time, error) {
 	if a == nil || a.client == nil {
-		return time.Time{}, fmt.Errorf("%s: no Secret Manager client configured", name)
+		return time.Time{}, a.unavailable(name)
 	}
-	v, _, _ := a.group.Do("created "+name, func() (any, error) {
-		a.mu.Lock()
-		r, ok := a.created[name]
-		a.mu.Unlock()
+	return a.created.do(name, func() (time.Time, error) {
+		sv, err := a.client.GetSecretVersion(ctx, &secretmanagerpb.GetSecretVersionRequest{Name: name})
+		if err != nil {
+			return time.Time{}, cloudError(name, "secretmanager.versions.get", err)
+		}
+		return sv.GetCreateTime().AsTime(), nil
+	})
+}
+
+// memo runs a call once per key for the life of a run: concurrent callers
+// share one call through singleflight, later callers get the stored result
+// (errors included, so a denied version is not asked again and again).
+type memo[T any] struct {
+	group singleflight.Group
+	mu    sync.Mutex
+	done  map[string]memoResult[T]
+}
+
+type memoResult[T any] struct {
+	v   T
+	err error
+}
+
+func (m *memo[T]) do(key string, fn func() (T, error)) (T, error) {
+	// The store is read inside Do: a caller that missed it just as another
+	// call finished would otherwise start a second call for the same key.
+	r, _, _ := m.group.Do(key, func() (any, error) {
+		m.mu.Lock()
+		r, ok := m.done[key]
+		m.mu.Unlock()
 		if ok {
 			return r, nil
 		}
-		sv, err := a.client.GetSecretVersion(ctx, &secretmanagerpb.GetSecretVersionRequest{Name: name})
-		if err != nil {
-			r.err = cloudError(name, "secretmanager.versions.get", err)
-		} else {
-			r.t = sv.GetCreateTime().AsTime()
+		v, err := fn()
+		r = memoResult[T]{v, err}
+		m.mu.Lock()
+		if m.done == nil {
+			m.done = map[string]memoResult[T]{}
 		}
-		a.mu.Lock()
-		a.created[name] = r
-		a.mu.Unlock()
+		m.done[key] = r
+		m.mu.Unlock()
 		return r, nil
 	})
-	r := v.(createdResult)
-	return r.t, r.err
+	res := r.(memoResult[T])
+	return res.v, res.err
 }
 
 // SplitVersionName splits projects/P/secrets/S/versions/V into the secret

@@ -14,7 +14,6 @@ import (
 	"github.com/secret-preflight/secret-preflight/preflight"
 	"github.com/secret-preflight/secret-preflight/report"
 	"github.com/secret-preflight/secret-preflight/secret"
-	"github.com/secret-preflight/secret-preflight/sources"
 )
 
 // listFlag collects a repeatable flag.
@@ -153,14 +152,10 @@ func runCheck(ctx context.Context, args []string, e *env, stdout, stderr io.Writ
 	cl := newClients(ctx, e)
 	defer cl.Close()
 
-	rep, err := preflight.Run(ctx, cfg, preflight.Options{
-		Resolver:     &sources.Resolver{LookupEnv: e.lookup, Secrets: cl.secrets, AllowExec: f.allowExec},
-		CloudRun:     cl.run,
-		Fingerprints: fp,
-		Only:         f.only,
-		Concurrency:  f.conc,
-		FailOn:       failOn,
-	})
+	opts := cl.options(e, fp)
+	opts.Resolver.AllowExec = f.allowExec
+	opts.Only, opts.Concurrency, opts.FailOn = f.only, f.conc, failOn
+	rep, err := preflight.Run(ctx, cfg, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "secret-preflight check: %v\n", err)
 		return exitUsage

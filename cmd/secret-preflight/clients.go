@@ -10,6 +10,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/secret-preflight/secret-preflight/preflight"
+	"github.com/secret-preflight/secret-preflight/secret"
 	"github.com/secret-preflight/secret-preflight/sources"
 )
 
@@ -74,4 +76,14 @@ func newClients(ctx context.Context, e *env) *clients {
 	c.close = append(c.close, rev.Close)
 	c.run.Services, c.run.Revisions = svc, rev
 	return c
+}
+
+// options are the run options every command shares: the environment as
+// the runner sees it, and these clients.
+func (c *clients) options(e *env, fp *secret.Fingerprinter) preflight.Options {
+	return preflight.Options{
+		Resolver:     &sources.Resolver{LookupEnv: e.lookup, Secrets: c.secrets},
+		CloudRun:     c.run,
+		Fingerprints: fp,
+	}
 }

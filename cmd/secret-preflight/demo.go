@@ -16,7 +16,6 @@ import (
 	"github.com/secret-preflight/secret-preflight/preflight"
 	"github.com/secret-preflight/secret-preflight/report"
 	"github.com/secret-preflight/secret-preflight/secret"
-	"github.com/secret-preflight/secret-preflight/sources"
 )
 
 const demoDir = "examples/staging-incident"
@@ -111,13 +110,9 @@ func demoStep(ctx context.Context, e *env, cfgPath string, readFile func(string)
 	}
 	cl := newClients(ctx, e)
 	defer cl.Close()
-	rep, err := preflight.Run(ctx, cfg, preflight.Options{
-		Resolver:     &sources.Resolver{LookupEnv: e.lookup, Secrets: cl.secrets},
-		CloudRun:     cl.run,
-		Fingerprints: fp,
-		FailOn:       "error",
-		ReadFile:     readFile,
-	})
+	opts := cl.options(e, fp)
+	opts.FailOn, opts.ReadFile = "error", readFile
+	rep, err := preflight.Run(ctx, cfg, opts)
 	if err != nil {
 		return 0, err
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/secret-preflight/secret-preflight/preflight"
 	"github.com/secret-preflight/secret-preflight/report"
 	"github.com/secret-preflight/secret-preflight/secret"
-	"github.com/secret-preflight/secret-preflight/sources"
 )
 
 // runToken answers the question a failing E2E test raises: would each
@@ -86,13 +85,9 @@ func runToken(ctx context.Context, args []string, e *env, stdout, stderr io.Writ
 	defer cancel()
 	cl := newClients(ctx, e)
 	defer cl.Close()
-	rep, err := preflight.Run(ctx, cfg, preflight.Options{
-		Resolver:     &sources.Resolver{LookupEnv: e.lookup, Secrets: cl.secrets},
-		CloudRun:     cl.run,
-		Fingerprints: fp,
-		Only:         []string{name},
-		FailOn:       "never",
-	})
+	opts := cl.options(e, fp)
+	opts.Only, opts.FailOn = []string{name}, "never"
+	rep, err := preflight.Run(ctx, cfg, opts)
 	if err != nil {
 		return usageErr("%v", err)
 	}
