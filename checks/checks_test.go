@@ -1,6 +1,8 @@
 package checks
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -10,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/secret-preflight/secret-preflight/config"
 	"github.com/secret-preflight/secret-preflight/report"
@@ -270,5 +274,28 @@ func TestLiteralFallbackHintNamesTheSharedVariable(t *testing.T) {
 	// uses: that is the variable to set, from the service's secret.
 	if !strings.Contains(f.Hint, "set JWT_SECRET_STAGING for runner from projects/1/secrets/jwt") {
 		t.Errorf("hint %q", f.Hint)
+	}
+}
+
+func TestVerifyTokenKeyKindMismatch(t *testing.T) {
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKIXPublicKey(&ec.PublicKey)
+	ecPub := secret.New(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"sub": "x"}).SignedString(rsaKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = VerifyToken(tok, &config.JWT{Algorithm: "RS256"}, ecPub, time.Now())
+	if err == nil || !strings.Contains(err.Error(), "holds an EC key on P-256, which cannot verify RS256") {
+		t.Errorf("err = %v", err)
+	}
+	rsaDER, _ := x509.MarshalPKIXPublicKey(&rsaKey.PublicKey)
+	rsaPub := secret.New(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: rsaDER}))
+	if err := VerifyToken(tok, &config.JWT{Algorithm: "RS256"}, rsaPub, time.Now()); err != nil {
+		t.Errorf("the matching public key must verify: %v", err)
 	}
 }

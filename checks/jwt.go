@@ -1,6 +1,10 @@
 package checks
 
 import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"strings"
@@ -32,6 +36,9 @@ func VerifyToken(token string, j *config.JWT, key secret.Value, now time.Time) e
 		if !ok {
 			return nil, errNotAKey
 		}
+		if err := keyFits(j.Algorithm, pub); err != nil {
+			return nil, err
+		}
 		return pub, nil
 	}
 	opts := []jwt.ParserOption{jwt.WithValidMethods([]string{j.Algorithm}), jwt.WithTimeFunc(func() time.Time { return now })}
@@ -47,6 +54,37 @@ func VerifyToken(token string, j *config.JWT, key secret.Value, now time.Time) e
 
 var errNotAKey = errors.New("the consumer's value is not a PEM key, so it cannot verify an asymmetric signature")
 
+// keyMismatch says the consumer's key is of another kind than the algorithm
+// needs; the library would only say the signature is invalid.
+type keyMismatch struct{ msg string }
+
+func (k *keyMismatch) Error() string { return k.msg }
+
+func keyFits(alg string, pub crypto.PublicKey) error {
+	var want string
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		if strings.HasPrefix(alg, "RS") || strings.HasPrefix(alg, "PS") {
+			return nil
+		}
+		want = "an RSA key"
+	case *ecdsa.PublicKey:
+		curve := map[string]string{"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}[alg]
+		if curve == k.Curve.Params().Name {
+			return nil
+		}
+		want = "an EC key on " + k.Curve.Params().Name
+	case ed25519.PublicKey:
+		if alg == "EdDSA" {
+			return nil
+		}
+		want = "an Ed25519 key"
+	default:
+		want = fmt.Sprintf("a %T", pub)
+	}
+	return &keyMismatch{fmt.Sprintf("the consumer holds %s, which cannot verify %s signatures", want, alg)}
+}
+
 // tokenReason maps the library's sentinel errors to sentences that hold
 // nothing of the token.
 func tokenReason(err error, j *config.JWT) error {
@@ -55,6 +93,10 @@ func tokenReason(err error, j *config.JWT) error {
 		return nil
 	case errors.Is(err, errNotAKey):
 		return errNotAKey
+	case errors.As(err, new(*keyMismatch)):
+		var km *keyMismatch
+		errors.As(err, &km)
+		return km
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
 		return errors.New("the signature does not verify with this consumer's key: the token was signed with another key")
 	case errors.Is(err, jwt.ErrTokenExpired):

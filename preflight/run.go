@@ -72,7 +72,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*report.Report,
 	if opts.ReadFile == nil {
 		opts.ReadFile = os.ReadFile
 	}
-	rep := &report.Report{FingerprintScope: opts.Fingerprints.Scope(), Config: cfg.Path}
+	rep := &report.Report{FingerprintScope: opts.Fingerprints.Scope(), FingerprintKeyID: opts.Fingerprints.KeyID(), Config: cfg.Path}
 
 	type job struct {
 		secret   *config.Secret

@@ -52,6 +52,11 @@ func Compare(cur, base *Report) {
 		notes = append(notes, fmt.Sprintf(
 			"fingerprints are compared across runs only when both use SECRET_PREFLIGHT_FINGERPRINT_KEY (fingerprint_scope: stable); this run is %q and the baseline %q, so only versions were compared",
 			scopeName(cur.FingerprintScope), scopeName(base.FingerprintScope)))
+	} else if cur.FingerprintKeyID != "" && base.FingerprintKeyID != "" && cur.FingerprintKeyID != base.FingerprintKeyID {
+		// Both stable, but keyed differently (the key was rotated): every
+		// fingerprint would read as a rotation of its secret.
+		stable = false
+		notes = append(notes, "the baseline used a different SECRET_PREFLIGHT_FINGERPRINT_KEY (fingerprint_key_id differs), so only versions were compared")
 	}
 
 	baseSecrets := map[string]*Secret{}

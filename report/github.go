@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -23,6 +24,9 @@ type GitHub struct {
 	// print the values in the clear. For("github") leaves it off; the CLI
 	// turns it on when GITHUB_ACTIONS=true.
 	Masks bool
+	// Workspace is GITHUB_WORKSPACE: annotations name files relative to
+	// it, or GitHub cannot attach them to the file in the UI.
+	Workspace string
 }
 
 func (g GitHub) Write(w io.Writer, r *Report) error {
@@ -35,7 +39,7 @@ func (g GitHub) Write(w io.Writer, r *Report) error {
 			// Silenced on purpose: no annotation; the log lists it below.
 			continue
 		}
-		ew.printf("%s\n", annotation(f))
+		ew.printf("%s\n", annotation(f, g.Workspace))
 	}
 	for _, n := range r.Notes {
 		ew.printf("::notice title=%s::%s\n", escapeProperty("secret-preflight note"), escapeData(n))
@@ -119,7 +123,28 @@ func maskLines(r *Report) []string {
 
 // annotation is the workflow command of one finding: the message, then
 // the fix on the next line of the annotation.
-func annotation(f *Finding) string {
+// workspaceRel is file relative to the workspace, with forward slashes;
+// false when there is no file or it lies outside the workspace (GitHub
+// could not show it). Without a workspace the path is used as given.
+func workspaceRel(file, workspace string) (string, bool) {
+	if file == "" {
+		return "", false
+	}
+	if workspace == "" {
+		return file, true
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return "", false
+	}
+	rel, err := filepath.Rel(workspace, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", false
+	}
+	return filepath.ToSlash(rel), true
+}
+
+func annotation(f *Finding, workspace string) string {
 	cmd := "notice"
 	switch f.Severity {
 	case SevError:
@@ -132,8 +157,8 @@ func annotation(f *Finding) string {
 		title += " " + f.Secret
 	}
 	props := []string{"title=" + escapeProperty(title)}
-	if f.File != "" {
-		props = append(props, "file="+escapeProperty(f.File))
+	if file, ok := workspaceRel(f.File, workspace); ok {
+		props = append(props, "file="+escapeProperty(file))
 		if f.Line > 0 {
 			props = append(props, "line="+strconv.Itoa(f.Line))
 		}

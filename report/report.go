@@ -39,9 +39,12 @@ type Report struct {
 	Schema           string       `json:"schema"`
 	Result           string       `json:"result"`
 	FingerprintScope secret.Scope `json:"fingerprint_scope"`
-	Secrets          []*Secret    `json:"secrets"`
-	Findings         []*Finding   `json:"findings"`
-	Summary          Summary      `json:"summary"`
+	// FingerprintKeyID identifies a stable fingerprint key without
+	// revealing it, so a baseline keyed differently is not compared.
+	FingerprintKeyID string     `json:"fingerprint_key_id,omitempty"`
+	Secrets          []*Secret  `json:"secrets"`
+	Findings         []*Finding `json:"findings"`
+	Summary          Summary    `json:"summary"`
 	// Config is the config file the run used.
 	Config string `json:"config,omitempty"`
 	// FailOn is the threshold the result was computed with.

@@ -94,6 +94,10 @@ func verdictLine(r *Report) string {
 	case Incomplete:
 		return "INCOMPLETE: some consumers could not be checked (SP101/SP102 above); this is not a pass (exit 3)"
 	}
+	if n := r.Summary.Errors + r.Summary.Warnings; n > 0 {
+		// --fail-on let findings through: a pass, but not a clean one.
+		return fmt.Sprintf("PASS (--fail-on %s): %s above not enforced", r.FailOn, countText(r.Summary))
+	}
 	return "PASS: every consumer resolves the same value"
 }
 

@@ -45,6 +45,17 @@ func NewFingerprinter(key string) (*Fingerprinter, error) {
 // Scope reports whether fingerprints are comparable across runs.
 func (f *Fingerprinter) Scope() Scope { return f.scope }
 
+// KeyID identifies a stable key: an HMAC of a fixed label, which says
+// nothing about the key or any value. Empty for a per-run key.
+func (f *Fingerprinter) KeyID() string {
+	if f.scope != ScopeStable {
+		return ""
+	}
+	m := hmac.New(sha256.New, f.key)
+	m.Write([]byte("secret-preflight/v1 key id"))
+	return "hmac-sha256:" + hex.EncodeToString(m.Sum(nil))[:12]
+}
+
 // Digest is the full HMAC of a value; compare digests, show Short.
 func (f *Fingerprinter) Digest(v Value) []byte {
 	m := hmac.New(sha256.New, f.key)

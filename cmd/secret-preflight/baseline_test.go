@@ -90,6 +90,19 @@ func TestBaselineAcrossTwoFixtureStates(t *testing.T) {
 		t.Errorf("text report lacks the changes section:\n%s", out)
 	}
 
+	// A different stable key: fingerprints differ for every value, so they
+	// are not compared, and the note says why.
+	night2.env["SECRET_PREFLIGHT_FINGERPRINT_KEY"] = "a-rotated-drift-key"
+	_, r, _ = night2.checkJSON(cfg2, "--baseline", baseline)
+	for _, c := range r.Changes {
+		if c.Kind == report.FingerprintChanged {
+			t.Errorf("fingerprints compared across different keys: %+v", c)
+		}
+	}
+	if !strings.Contains(r.BaselineNote, "different SECRET_PREFLIGHT_FINGERPRINT_KEY") || r.FingerprintKeyID == "" {
+		t.Errorf("note %q key id %q", r.BaselineNote, r.FingerprintKeyID)
+	}
+
 	// Without a stable key this run's fingerprints mean nothing next to the
 	// baseline's: versions only, and the report says so.
 	delete(night2.env, "SECRET_PREFLIGHT_FINGERPRINT_KEY")

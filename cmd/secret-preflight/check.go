@@ -203,7 +203,7 @@ func emit(rep *report.Report, outs []output, e *env, stdout, stderr io.Writer) i
 	}
 	write := func(format string, masks bool, w io.Writer) error {
 		if format == "github" {
-			return report.GitHub{Masks: masks}.Write(w, rep)
+			return report.GitHub{Masks: masks, Workspace: e.get("GITHUB_WORKSPACE")}.Write(w, rep)
 		}
 		wr, err := report.For(format)
 		if err != nil {

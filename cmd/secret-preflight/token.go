@@ -53,10 +53,18 @@ func runToken(ctx context.Context, args []string, e *env, stdout, stderr io.Writ
 		return usageErr("--timeout must be positive")
 	}
 	if tokEnv != "" {
-		tok = strings.TrimSpace(e.get(tokEnv))
+		tok = e.get(tokEnv)
 		if tok == "" {
 			return usageErr("$%s is unset or empty", tokEnv)
 		}
+	}
+	// Accept what people paste: surrounding space, an Authorization header
+	// value. Anything else that is not JWT syntax is refused before a byte
+	// of it is printed, masks included.
+	tok = strings.TrimSpace(tok)
+	tok = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(tok, "Bearer "), "bearer "))
+	if !isJWTSyntax(tok) {
+		return usageErr("the token is not a JWT (three base64url parts separated by dots); it is not shown")
 	}
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
@@ -132,6 +140,23 @@ func runToken(ctx context.Context, args []string, e *env, stdout, stderr io.Writ
 	}
 	fmt.Fprintf(stdout, "\nevery consumer of %s accepts this token\n", name)
 	return exitOK
+}
+
+// isJWTSyntax reports whether tok is three dot-separated base64url parts,
+// so it is one line with no character a workflow command would need to
+// escape.
+func isJWTSyntax(tok string) bool {
+	if strings.Count(tok, ".") != 2 {
+		return false
+	}
+	for _, r := range tok {
+		switch {
+		case r >= 'A' && r <= 'Z', r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_', r == '.', r == '=':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func firstLine(s string) string {

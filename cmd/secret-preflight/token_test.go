@@ -77,6 +77,19 @@ secrets:
 		assertNoLeak(t, "malformed token output", out, []string{keyV1})
 	}
 
+	// What people paste: an Authorization header value is fine; a value
+	// with a line break is refused before anything is printed, masks too.
+	h.env["GITHUB_ACTIONS"] = "true"
+	if code, out, _ := h.run("token", "-c", cfg, "--secret", "jwt-signing", "--token", "Bearer "+good); code != exitOK ||
+		!strings.Contains(out, "::add-mask::"+good+"\n") {
+		t.Errorf("Bearer prefix: exit %d\n%s", code, out)
+	}
+	code, out, errs = h.run("token", "-c", cfg, "--secret", "jwt-signing", "--token", good+"\nSECOND-LINE-"+keyV1)
+	if code != exitUsage || strings.Contains(out+errs, "SECOND-LINE") {
+		t.Errorf("multi-line token: exit %d, output %q %q", code, out, errs)
+	}
+	delete(h.env, "GITHUB_ACTIONS")
+
 	for _, args := range [][]string{
 		{"--secret", "jwt-signing"},
 		{"--secret", "jwt-signing", "--token", good, "--token-env", "E2E_TOKEN"},

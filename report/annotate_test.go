@@ -1,0 +1,37 @@
+package report
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestAnnotationFileRelativeToWorkspace(t *testing.T) {
+	ws := t.TempDir()
+	inside := filepath.Join(ws, ".github", "secret-preflight.yaml")
+	f := &Finding{Code: "SP100", Severity: SevError, Secret: "jwt", File: inside, Line: 7, Message: "m", Hint: "h"}
+	if got := annotation(f, ws); !strings.Contains(got, "file=.github/secret-preflight.yaml,line=7") {
+		t.Errorf("inside the workspace: %s", got)
+	}
+	f.File = filepath.Join(filepath.Dir(ws), "elsewhere.yaml")
+	if got := annotation(f, ws); strings.Contains(got, "file=") || strings.Contains(got, "line=") {
+		t.Errorf("a file outside the workspace cannot be annotated: %s", got)
+	}
+	f.File = "relative/c.yaml"
+	if got := annotation(f, ""); !strings.Contains(got, "file=relative/c.yaml") {
+		t.Errorf("without a workspace the path is kept: %s", got)
+	}
+}
+
+func TestVerdictLineSaysWhatWasNotEnforced(t *testing.T) {
+	r := &Report{Findings: []*Finding{{Code: "SP100", Severity: SevError}}, Secrets: []*Secret{{Consumers: []*Consumer{{Resolved: true}}}}}
+	r.Finish("never")
+	if got := verdictLine(r); !strings.HasPrefix(got, "PASS (--fail-on never): 1 error") {
+		t.Errorf("verdict %q", got)
+	}
+	r = &Report{Secrets: []*Secret{{Consumers: []*Consumer{{Resolved: true}}}}}
+	r.Finish("error")
+	if got := verdictLine(r); got != "PASS: every consumer resolves the same value" {
+		t.Errorf("verdict %q", got)
+	}
+}
