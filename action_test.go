@@ -36,6 +36,13 @@ import (
 // checkStepID is the step that runs the CLI; its outputs are the action's.
 const checkStepID = "check"
 
+// goVersionStepID reads the Go version from go.mod; goEnvStepID checks the
+// go on PATH and locates the caches.
+const (
+	goVersionStepID = "go-version"
+	goEnvStepID     = "go-env"
+)
+
 // cliOutputs are the names the CLI writes to GITHUB_OUTPUT.
 var cliOutputs = []string{"result", "errors", "warnings", "report"}
 
@@ -205,8 +212,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// builtCLI runs action.yml's build step script in the repository (the
-// action's path) with a temp RUNNER_TEMP, and returns the binary it wrote.
+// builtCLI runs action.yml's build step script with GITHUB_ACTION_PATH set
+// to the repository (the action's path), from another directory, with a
+// temp RUNNER_TEMP, and returns the binary it wrote.
 // The step's GOMODCACHE and GOCACHE (the action's own cache directories,
 // restored from the Actions cache) are left out: here they would be empty
 // and make this a cold build that downloads modules; the test process's
@@ -223,7 +231,7 @@ func builtCLI(t *testing.T) string {
 			cli.err = err
 			return
 		}
-		env := append(os.Environ(), "RUNNER_TEMP="+cli.dir, "RUNNER_OS="+runnerOS())
+		env := append(os.Environ(), "RUNNER_TEMP="+cli.dir, "RUNNER_OS="+runnerOS(), "GITHUB_ACTION_PATH="+repo)
 		for k, v := range step.Env {
 			if k == "GOMODCACHE" || k == "GOCACHE" {
 				continue
@@ -235,7 +243,8 @@ func builtCLI(t *testing.T) string {
 			env = append(env, k+"="+v)
 		}
 		var out bytes.Buffer
-		if code := runScript(t, step.Run, repo, env, &out, &out); code != 0 {
+		// Not run in the repository: the script must cd to the action path.
+		if code := runScript(t, step.Run, cli.dir, env, &out, &out); code != 0 {
 			cli.err = fmt.Errorf("build step exited %d:\n%s", code, out.String())
 			return
 		}
@@ -293,10 +302,20 @@ type stepRun struct {
 	dir            string // where the step ran
 }
 
+// defaultGitHubAction is the GITHUB_ACTION the simulated runner sets for
+// the check step unless stepOpts.action says otherwise.
+const defaultGitHubAction = "__secret-preflight_secret-preflight"
+
+// defaultReport is the report's name under RUNNER_TEMP for it.
+const defaultReport = "secret-preflight-report-" + defaultGitHubAction + ".json"
+
 type stepOpts struct {
 	inputs    map[string]string
 	env       map[string]string // job-level env, emulator hosts...
 	workspace string            // GITHUB_WORKSPACE
+	// action is GITHUB_ACTION, the runner's name for the step:
+	// defaultGitHubAction when nil.
+	action *string
 	// binary is copied to where the build step puts the CLI; stub, when
 	// set, is written there instead.
 	binary string
@@ -305,9 +324,9 @@ type stepOpts struct {
 
 // runCheckStep runs the check step's script with bash in a simulated
 // runner: the step's env evaluated from the inputs, GITHUB_ACTIONS=true,
-// temp GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and RUNNER_TEMP, and the CLI (or
-// a stub) where the build step would have written it. Nothing of the test
-// process's environment but PATH leaks in.
+// GITHUB_ACTION, temp GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and RUNNER_TEMP,
+// and the CLI (or a stub) where the build step would have written it.
+// Nothing of the test process's environment but PATH leaks in.
 func runCheckStep(t *testing.T, a *actionFile, o stepOpts) *stepRun {
 	t.Helper()
 	step := a.step(t, checkStepID)
@@ -331,9 +350,14 @@ func runCheckStep(t *testing.T, a *actionFile, o stepOpts) *stepRun {
 	}
 
 	vars := a.inputVars(o.inputs)
+	action := defaultGitHubAction
+	if o.action != nil {
+		action = *o.action
+	}
 	env := []string{
 		"PATH=" + os.Getenv("PATH"),
 		"GITHUB_ACTIONS=true",
+		"GITHUB_ACTION=" + action,
 		"GITHUB_OUTPUT=" + outFile,
 		"GITHUB_STEP_SUMMARY=" + sumFile,
 		"GITHUB_WORKSPACE=" + o.workspace,
@@ -479,15 +503,51 @@ func TestActionStructure(t *testing.T) {
 	if setupGo == nil {
 		t.Fatal("no actions/setup-go step")
 	}
-	if got := setupGo.With["go-version-file"]; got != "${{ github.action_path }}/go.mod" {
-		t.Errorf("setup-go go-version-file = %q, want the action's own go.mod", got)
+	// setup-go v5 reads only the go line of a go-version-file: the version
+	// comes from the step that reads go.mod's toolchain line.
+	if got, want := setupGo.With["go-version"], "${{ steps."+goVersionStepID+".outputs.version }}"; got != want {
+		t.Errorf("setup-go go-version = %q, want %q", got, want)
+	}
+	if f, ok := setupGo.With["go-version-file"]; ok {
+		t.Errorf("setup-go go-version-file = %q: setup-go v5 would install the go line's version", f)
+	}
+	a.step(t, goVersionStepID)
+	readAt := slices.IndexFunc(a.Runs.Steps, func(s actionStep) bool { return s.ID == goVersionStepID })
+	setupAt := slices.IndexFunc(a.Runs.Steps, func(s actionStep) bool { return strings.HasPrefix(s.Uses, "actions/setup-go@") })
+	if readAt > setupAt {
+		t.Errorf("step %q comes after setup-go, which needs its output", goVersionStepID)
+	}
+	// In a container job ${{ github.action_path }} is the host's path; the
+	// runner maps $GITHUB_ACTION_PATH into the container.
+	raw, err := os.ReadFile("action.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range exprRE.FindAllStringSubmatch(string(raw), -1) {
+		if strings.Contains(m[1], "github.action_path") {
+			t.Errorf("action.yml uses %s: use $GITHUB_ACTION_PATH in the scripts", m[0])
+		}
+	}
+	for _, s := range a.Runs.Steps {
+		if s.Run == "" || s.ID == checkStepID {
+			continue
+		}
+		if !strings.Contains(s.Run, `cd "$GITHUB_ACTION_PATH"`) {
+			t.Errorf("step %q does not cd to $GITHUB_ACTION_PATH:\n%s", s.Name, s.Run)
+		}
 	}
 	build := a.buildStep(t)
-	if build.WorkingDirectory != "${{ github.action_path }}" {
-		t.Errorf("build step working-directory = %q, want ${{ github.action_path }}", build.WorkingDirectory)
+	if build.WorkingDirectory != "" {
+		t.Errorf("build step working-directory = %q: the script cds to $GITHUB_ACTION_PATH", build.WorkingDirectory)
 	}
 	if !strings.Contains(build.Run, "./cmd/secret-preflight") {
 		t.Errorf("build step does not build ./cmd/secret-preflight:\n%s", build.Run)
+	}
+	// The go setup-go installed builds, whatever GOTOOLCHAIN the job set.
+	for _, s := range []*actionStep{build, a.step(t, goEnvStepID)} {
+		if got := s.Env["GOTOOLCHAIN"]; got != "local" {
+			t.Errorf("step %q: GOTOOLCHAIN = %q, want local", s.Name, got)
+		}
 	}
 	check := a.step(t, checkStepID)
 	if !strings.Contains(check.Run, `exec "${bin}"`) {
@@ -668,7 +728,7 @@ func TestActionInputsReachCLIFlags(t *testing.T) {
 
 	_, base := runStub(t, a, nil, nil)
 	baseFlags := parseArgv(t, base.argv, flags)
-	report := [2]string{"output", "json=$RUNNER_TEMP/secret-preflight-report.json"}
+	report := [2]string{"output", "json=$RUNNER_TEMP/" + defaultReport}
 	if len(baseFlags) == 0 || baseFlags[0] != report {
 		t.Fatalf("with default inputs the CLI got %q; want --%s %s first (the report output)", base.argv, report[0], report[1])
 	}
@@ -963,7 +1023,7 @@ func TestActionRunsAgainstEmulator(t *testing.T) {
 			if outs["result"] != tc.wantResult {
 				t.Errorf("result = %q, want %q", outs["result"], tc.wantResult)
 			}
-			wantReport := filepath.Join(r.runnerTemp, "secret-preflight-report.json")
+			wantReport := filepath.Join(r.runnerTemp, defaultReport)
 			if outs["report"] != wantReport {
 				t.Errorf("report = %q, want %q", outs["report"], wantReport)
 			}
@@ -1062,5 +1122,171 @@ func TestActionRunsAgainstEmulator(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// runToolStep runs one of the steps before the check (go-version, go-env)
+// in a simulated runner: GITHUB_ACTION_PATH is actionPath, RUNNER_TEMP and
+// GITHUB_OUTPUT are temp, and the step's env is evaluated from vars. It
+// runs from a directory of its own, not the action path.
+func runToolStep(t *testing.T, step *actionStep, actionPath string, vars, extraEnv map[string]string) (code int, stderr string, outputs map[string]string) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "output")
+	if err := os.WriteFile(out, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{
+		"PATH=" + os.Getenv("PATH"),
+		"GITHUB_ACTIONS=true",
+		"GITHUB_ACTION_PATH=" + actionPath,
+		"GITHUB_OUTPUT=" + out,
+		"RUNNER_TEMP=" + t.TempDir(),
+		"RUNNER_OS=" + runnerOS(),
+	}
+	// The go command needs a home for its caches and settings.
+	for _, k := range []string{"HOME", "USERPROFILE", "LOCALAPPDATA", "APPDATA", "GOCACHE", "GOMODCACHE", "GOPATH", "GOPROXY", "GOFLAGS", "SystemRoot", "TMPDIR", "TEMP", "TMP"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	for k, v := range extraEnv {
+		env = append(env, k+"="+v)
+	}
+	for k, v := range step.Env {
+		env = append(env, k+"="+eval(t, v, vars))
+	}
+	var stdout, errBuf bytes.Buffer
+	code = runScript(t, step.Run, t.TempDir(), env, &stdout, &errBuf)
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if outputs, err = parseGitHubFile(string(data)); err != nil {
+		t.Fatalf("GITHUB_OUTPUT: %v\n%s", err, data)
+	}
+	return code, errBuf.String(), outputs
+}
+
+var toolchainLineRE = regexp.MustCompile(`(?m)^toolchain go(\d+\.\d+\.\d+)\s*$`)
+
+// TestActionGoVersion: the action sets up and builds with the release of
+// go.mod's toolchain line (the go line is only the minimum), and refuses
+// to build with any other go.
+func TestActionGoVersion(t *testing.T) {
+	a := loadAction(t)
+	readStep := a.step(t, goVersionStepID)
+
+	mod, err := os.ReadFile("go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := toolchainLineRE.FindSubmatch(mod)
+	if m == nil {
+		t.Fatal("go.mod has no `toolchain goX.Y.Z` line: setup-go would install the go line's minimum release")
+	}
+	repo, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stderr, outs := runToolStep(t, readStep, repo, nil, nil)
+	if code != 0 || outs["version"] != string(m[1]) {
+		t.Errorf("this go.mod: exit %d, version %q, want %q\n%s", code, outs["version"], m[1], stderr)
+	}
+
+	for name, tc := range map[string]struct {
+		mod  string
+		want string // "" for failure
+	}{
+		"toolchain line wins":   {"module m\n\ngo 1.26.0\n\ntoolchain go1.26.8\n", "1.26.8"},
+		"CRLF":                  {"module m\r\n\r\ngo 1.26.0\r\n\r\ntoolchain go1.26.8\r\n", "1.26.8"},
+		"no toolchain line":     {"module m\n\ngo 1.26.0\n", "1.26.0"},
+		"two-part go line":      {"module m\n\ngo 1.26\n", "1.26"},
+		"toolchain default":     {"module m\n\ngo 1.26.0\n\ntoolchain default\n", "1.26.0"},
+		"pre-release toolchain": {"module m\n\ngo 1.26.0\n\ntoolchain go1.27rc1\n", "1.26.0"},
+		"no version at all":     {"module m\n", ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(tc.mod), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, stderr, outs := runToolStep(t, readStep, dir, nil, nil)
+			switch {
+			case tc.want == "" && code == 0:
+				t.Errorf("exit 0, version %q: want a failure", outs["version"])
+			case tc.want == "" && !strings.Contains(stderr, "::error"):
+				t.Errorf("no ::error annotation:\n%s", stderr)
+			case tc.want != "" && (code != 0 || outs["version"] != tc.want):
+				t.Errorf("exit %d, version %q, want %q\n%s", code, outs["version"], tc.want, stderr)
+			}
+		})
+	}
+
+	t.Run("the go on PATH must be that version", func(t *testing.T) {
+		goEnv := a.step(t, goEnvStepID)
+		cmd := exec.CommandContext(t.Context(), "go", "env", "GOVERSION")
+		cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+		cmd.Dir = repo
+		out, err := cmd.Output()
+		if err != nil {
+			t.Skipf("no go on PATH: %v", err)
+		}
+		have := strings.TrimPrefix(strings.TrimSpace(string(out)), "go")
+		vars := func(v string) map[string]string {
+			return map[string]string{"steps." + goVersionStepID + ".outputs.version": v}
+		}
+		// A job-level GOTOOLCHAIN is overridden by the step's (GOPROXY=off:
+		// were it not, the test fails instead of downloading go1.21.0).
+		jobEnv := map[string]string{"GOTOOLCHAIN": "go1.21.0", "GOPROXY": "off"}
+		code, stderr, outs := runToolStep(t, goEnv, repo, vars(have), jobEnv)
+		if code != 0 || outs["go-version"] != "go"+have || outs["go-sum"] == "" || outs["modcache"] == "" || outs["gocache"] == "" {
+			t.Errorf("go %s wanted and on PATH: exit %d, outputs %q\n%s", have, code, outs, stderr)
+		}
+		code, stderr, _ = runToolStep(t, goEnv, repo, vars(have+"9"), nil)
+		if code == 0 || !strings.Contains(stderr, "::error") {
+			t.Errorf("go %s9 wanted, %s on PATH: exit %d, want a failure with ::error\n%s", have, have, code, stderr)
+		}
+	})
+}
+
+// TestActionReportPerStep: each use of the action in a job writes its own
+// report, named after GITHUB_ACTION, with only filename-safe characters.
+func TestActionReportPerStep(t *testing.T) {
+	a := loadAction(t)
+	flags := checkFlags(t)
+	seen := map[string]string{}
+	for action, want := range map[string]string{
+		"preflight":                             "secret-preflight-report-preflight.json",
+		"preflight.check":                       "secret-preflight-report-preflight.check.json",
+		"__secret-preflight_secret-preflight":   "secret-preflight-report-__secret-preflight_secret-preflight.json",
+		"__secret-preflight_secret-preflight_2": "secret-preflight-report-__secret-preflight_secret-preflight_2.json",
+		"../a b/$(touch pwned)`x`;é":            "secret-preflight-report-.._a_b___touch_pwned__x____.json",
+		"":                                      "secret-preflight-report.json",
+	} {
+		rec := t.TempDir()
+		workspace := t.TempDir()
+		r := runCheckStep(t, a, stepOpts{workspace: workspace, stub: stubCLI(rec), action: &action})
+		if r.code != 0 {
+			t.Fatalf("GITHUB_ACTION=%q: exit %d\n%s", action, r.code, r.stderr)
+		}
+		call := readStubCall(t, rec)
+		got := parseArgv(t, call.argv, flags)
+		if len(got) == 0 || got[0][0] != "output" {
+			t.Fatalf("GITHUB_ACTION=%q: argv %q does not start with the report output", action, call.argv)
+		}
+		path, ok := strings.CutPrefix(got[0][1], "json=")
+		if !ok || filepath.Dir(path) != r.runnerTemp {
+			t.Errorf("GITHUB_ACTION=%q: report output %q is not json=RUNNER_TEMP/NAME", action, got[0][1])
+			continue
+		}
+		if name := filepath.Base(path); name != want {
+			t.Errorf("GITHUB_ACTION=%q: report %q, want %q", action, name, want)
+		} else if other, dup := seen[name]; dup {
+			t.Errorf("GITHUB_ACTION=%q and %q share the report %q", action, other, name)
+		}
+		seen[filepath.Base(path)] = action
+		if _, err := os.Stat(filepath.Join(workspace, "pwned")); err == nil {
+			t.Errorf("GITHUB_ACTION=%q ran a command", action)
+		}
 	}
 }

@@ -2,6 +2,8 @@ module github.com/secret-preflight/secret-preflight
 
 go 1.26.0
 
+toolchain go1.26.8
+
 require (
 	cloud.google.com/go/run v1.25.0
 	cloud.google.com/go/secretmanager v1.24.0
