@@ -35,3 +35,20 @@ func TestVerdictLineSaysWhatWasNotEnforced(t *testing.T) {
 		t.Errorf("verdict %q", got)
 	}
 }
+
+func TestMajorityFingerprint(t *testing.T) {
+	mk := func(fps ...string) *Secret {
+		s := &Secret{}
+		for _, fp := range fps {
+			s.Consumers = append(s.Consumers, &Consumer{Resolved: true, Fingerprint: fp})
+		}
+		s.Consumers = append(s.Consumers, &Consumer{Resolved: false})
+		return s
+	}
+	if got := majorityFingerprint(mk("a", "b", "b")); got != "b" {
+		t.Errorf("majority %q, want b", got)
+	}
+	if got := majorityFingerprint(mk("a", "b")); got != "" {
+		t.Errorf("a tie has no majority, got %q", got)
+	}
+}

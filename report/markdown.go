@@ -64,6 +64,7 @@ func (Markdown) Write(w io.Writer, r *Report) error {
 func writeSecretMarkdown(ew *errWriter, s *Secret) {
 	ew.printf("#### %s %s · %s\n\n", verdictSymbol(s.Verdict), mdText(s.Name), mdText(s.Verdict))
 	groups := groupLetters(s)
+	majority := majorityFingerprint(s)
 	ew.printf("| | Consumer | Winning link | Source | Version | Fingerprint |\n")
 	ew.printf("|:-:|---|---|---|---|---|\n")
 	for _, c := range s.Consumers {
@@ -73,6 +74,9 @@ func writeSecretMarkdown(ew *errWriter, s *Secret) {
 			status = "✅"
 			if g := groups[c.Fingerprint]; g != "✓" {
 				status = "❌ " + g
+				if c.Fingerprint == majority {
+					status = "✅ " + g
+				}
 			}
 			link = mdText(fmt.Sprintf("[%d] %s", c.Link, c.Via))
 			source = mdCode(shortRef(c), true)
@@ -185,4 +189,30 @@ func mdCode(s string, cell bool) string {
 		s = strings.ReplaceAll(s, "|", `\|`)
 	}
 	return "`" + s + "`"
+}
+
+// majorityFingerprint is the value held by strictly more consumers than any
+// other, or "". In a mismatch its group is shown as agreeing, so the odd
+// ones out (usually a runner on a fallback) stand out; it is not a claim
+// that the majority is right.
+func majorityFingerprint(s *Secret) string {
+	n := map[string]int{}
+	for _, c := range s.Consumers {
+		if c.Resolved {
+			n[c.Fingerprint]++
+		}
+	}
+	best, count, tie := "", 0, false
+	for fp, k := range n {
+		switch {
+		case k > count:
+			best, count, tie = fp, k, false
+		case k == count:
+			tie = true
+		}
+	}
+	if tie {
+		return ""
+	}
+	return best
 }
