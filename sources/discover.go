@@ -10,14 +10,23 @@ import (
 
 	run "cloud.google.com/go/run/apiv2"
 	"cloud.google.com/go/run/apiv2/runpb"
+	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
 	"github.com/googleapis/gax-go/v2"
 	"google.golang.org/api/iterator"
+	"google.golang.org/grpc/codes"
 )
 
 // ServiceLister is the Cloud Run call discovery needs; the official
 // *run.ServicesClient satisfies it. Its iterator follows pagination.
 type ServiceLister interface {
 	ListServices(ctx context.Context, req *runpb.ListServicesRequest, opts ...gax.CallOption) *run.ServiceIterator
+}
+
+// SecretGetter is the Secret Manager call discovery uses to learn the
+// number of the project asked for; the official *secretmanager.Client
+// satisfies it.
+type SecretGetter interface {
+	GetSecret(ctx context.Context, req *secretmanagerpb.GetSecretRequest, opts ...gax.CallOption) (*secretmanagerpb.Secret, error)
 }
 
 // Inventory is what `init` found: the live services of a project and
@@ -30,6 +39,16 @@ type Inventory struct {
 	Services []*DiscoveredService
 	// Secrets are grouped by normalised secret name and sorted by it.
 	Secrets []*SecretReaders
+	// ProjectNumber is the number of Project when a listed service's name
+	// or a Secret Manager lookup gave it, else "". It is only looked up
+	// when a reference names a project by a number no service name does.
+	ProjectNumber string
+	// Unmatched are the project numbers, sorted, that references name but
+	// that could not be told to be Project or another project, because the
+	// number of Project could not be learned; NumberErr says why. Their
+	// secrets are grouped as another project's.
+	Unmatched []string
+	NumberErr error
 }
 
 // DiscoveredService is one listed service, reduced to its template.
@@ -47,8 +66,9 @@ type DiscoveredService struct {
 // SecretReaders is one Secret Manager secret and the containers that read it.
 type SecretReaders struct {
 	// Name is projects/P/secrets/S, P being the project asked for when the
-	// service names the secret by a bare id or by its own project's
-	// spelling, else the project the reference names.
+	// service names the secret by a bare id or by a spelling of that
+	// project (its id, or its number once known: see
+	// Inventory.ProjectNumber), else the project the reference names.
 	Name string
 	// Project is P of Name; Foreign is true when it is another project
 	// than the one asked for.
@@ -89,7 +109,15 @@ type SecretReader struct {
 
 // Discover lists the services of project in region ("-" for every region)
 // and groups the secret references of their templates by secret.
-func Discover(ctx context.Context, lister ServiceLister, project, region string) (*Inventory, error) {
+//
+// A reference may name the secret's project by number
+// (projects/NUMBER/secrets/S). When no listed service's name carries that
+// number, Discover asks Secret Manager for the number of project through
+// secrets (GetSecret, which answers with the number; it needs
+// secretmanager.secrets.get). If that fails, or secrets is nil, such
+// numbers are listed in Unmatched and their secrets kept apart; Discover
+// never fails for it.
+func Discover(ctx context.Context, lister ServiceLister, secrets SecretGetter, project, region string) (*Inventory, error) {
 	parent := fmt.Sprintf("projects/%s/locations/%s", project, region)
 	if lister == nil {
 		return nil, fmt.Errorf("%s: no Cloud Run client configured", parent)
@@ -121,8 +149,180 @@ func Discover(ctx context.Context, lister ServiceLister, project, region string)
 		}
 		return a.Region < b.Region
 	})
+	inv.ProjectNumber = knownNumber(home)
+	if unknown := unknownNumbers(home, inv.Services); len(unknown) > 0 {
+		number, err := projectNumber(ctx, secrets, project, lookupCandidates(project, unknown, inv.Services))
+		if err != nil {
+			inv.Unmatched, inv.NumberErr = unknown, err
+		} else {
+			inv.ProjectNumber = number
+			home[number] = true
+		}
+	}
 	inv.Secrets = groupSecrets(project, home, inv.Services)
 	return inv, nil
+}
+
+// isProjectNumber reports whether a project segment is a number: project
+// ids start with a letter.
+func isProjectNumber(p string) bool {
+	if p == "" {
+		return false
+	}
+	for _, r := range p {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// secretRefs calls f with the project segment ("" for a bare id) and the
+// secret id of every secret reference of the services' containers that
+// groupSecrets groups (an env var redefined later reads nothing).
+func secretRefs(services []*DiscoveredService, f func(proj, id string)) {
+	ref := func(r string) {
+		if p := strings.Split(r, "/"); len(p) >= 4 && p[0] == "projects" && p[2] == "secrets" {
+			f(p[1], p[3])
+			return
+		}
+		f("", r)
+	}
+	for _, svc := range services {
+		for _, c := range svc.Containers {
+			for i, ev := range c.Env {
+				if ev.Secret != nil && ev.Secret.Secret != "" && !redefinedLater(c.Env, i) {
+					ref(ev.Secret.Secret)
+				}
+			}
+			for _, m := range c.Mounts {
+				if m.Secret != "" {
+					ref(m.Secret)
+				}
+			}
+		}
+	}
+}
+
+// knownNumber is the project number among the home spellings, or "".
+func knownNumber(home map[string]bool) string {
+	out := ""
+	for p := range home {
+		if isProjectNumber(p) && (out == "" || p < out) {
+			out = p
+		}
+	}
+	return out
+}
+
+// unknownNumbers returns, sorted, the project numbers references name
+// while home holds no number: they may or may not be the home project. Once
+// home holds a number, any other number is another project's (a project
+// has one number).
+func unknownNumbers(home map[string]bool, services []*DiscoveredService) []string {
+	if knownNumber(home) != "" {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	secretRefs(services, func(proj, _ string) {
+		if isProjectNumber(proj) && !seen[proj] {
+			seen[proj] = true
+			out = append(out, proj)
+		}
+	})
+	sort.Strings(out)
+	return out
+}
+
+// lookupCandidates are the secrets, spelt projects/PROJECT/secrets/S, whose
+// GetSecret answer gives the number of project, most telling first: the
+// ids referenced under an unknown number (the answer then also says
+// directly whether it is the same secret), then the ids referenced as the
+// home project's (bare, or spelt with project), each group sorted.
+func lookupCandidates(project string, unknown []string, services []*DiscoveredService) []string {
+	isUnknown := map[string]bool{}
+	for _, n := range unknown {
+		isUnknown[n] = true
+	}
+	numbered, homed := map[string]bool{}, map[string]bool{}
+	secretRefs(services, func(proj, id string) {
+		switch {
+		case id == "" || strings.Contains(id, "/"):
+		case isUnknown[proj]:
+			numbered[id] = true
+		case proj == "" || proj == project:
+			homed[id] = true
+		}
+	})
+	for id := range numbered {
+		delete(homed, id)
+	}
+	var out []string
+	for _, group := range []map[string]bool{numbered, homed} {
+		ids := make([]string, 0, len(group))
+		for id := range group {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			out = append(out, "projects/"+project+"/secrets/"+id)
+		}
+	}
+	return out
+}
+
+// maxNumberLookups bounds the GetSecret calls spent learning a project
+// number: access may be granted per secret, so a refusal on one secret
+// does not settle it, but a project-wide refusal should not cost a call per
+// secret either.
+const maxNumberLookups = 3
+
+// projectNumber learns the number of project from the name GetSecret
+// answers with for the first candidate it can read. The error, when none
+// can be read, is the first candidate's (the most telling).
+func projectNumber(ctx context.Context, secrets SecretGetter, project string, candidates []string) (string, error) {
+	if len(candidates) == 0 {
+		return "", fmt.Errorf("projects/%s: no secret of it is referenced by id to look its number up with", project)
+	}
+	if secrets == nil {
+		return "", fmt.Errorf("%s: no Secret Manager client configured", candidates[0])
+	}
+	var first error
+	tried := 0
+	for _, name := range candidates {
+		if tried == maxNumberLookups {
+			break
+		}
+		tried++
+		s, err := secrets.GetSecret(ctx, &secretmanagerpb.GetSecretRequest{Name: name})
+		if err == nil {
+			if p := strings.Split(s.GetName(), "/"); len(p) == 4 && p[0] == "projects" && p[2] == "secrets" && isProjectNumber(p[1]) {
+				return p[1], nil
+			}
+			err = fmt.Errorf("%s: Secret Manager answered with an unexpected secret name %q", name, s.GetName())
+		} else {
+			err = cloudError(name, "secretmanager.secrets.get", err)
+		}
+		if first == nil {
+			first = err
+		}
+		// Only a refusal or an absence, which may be particular to this
+		// secret, is worth another try; credentials, deadlines and
+		// outages are not.
+		var ce *CloudError
+		if errors.As(err, &ce) && ce.Code != codes.PermissionDenied && ce.Code != codes.NotFound {
+			break
+		}
+	}
+	if tried > 1 {
+		other := "secret"
+		if tried > 2 {
+			other = "secrets"
+		}
+		return "", fmt.Errorf("%w (nor could %d other %s)", first, tried-1, other)
+	}
+	return "", first
 }
 
 func discoveredService(svc *runpb.Service) (*DiscoveredService, error) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	run "cloud.google.com/go/run/apiv2"
+	secretmanager "cloud.google.com/go/secretmanager/apiv1"
 	"google.golang.org/grpc/codes"
 
 	"github.com/secret-preflight/secret-preflight/config"
@@ -59,7 +60,14 @@ services:
             - {name: Z, valueSource: {secretKeyRef: {secret: s1}}}
 `
 
-func discoverFake(t *testing.T, fixture string) (*fakegcp.Server, *run.ServicesClient) {
+// discoverClients are the official clients, connected to a fake.
+type discoverClients struct {
+	srv *fakegcp.Server
+	run *run.ServicesClient
+	sm  *secretmanager.Client
+}
+
+func discoverFake(t *testing.T, fixture string) discoverClients {
 	t.Helper()
 	f, err := fakegcp.ParseFixture("fixture.yaml", []byte(fixture))
 	if err != nil {
@@ -75,7 +83,12 @@ func discoverFake(t *testing.T, fixture string) (*fakegcp.Server, *run.ServicesC
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { client.Close() })
-	return srv, client
+	sm, err := secretmanager.NewClient(context.Background(), srv.ClientOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sm.Close() })
+	return discoverClients{srv: srv, run: client, sm: sm}
 }
 
 // describe renders an inventory compactly for comparisons.
@@ -94,8 +107,9 @@ func describeInventory(inv *Inventory) string {
 }
 
 func TestDiscoverAllRegions(t *testing.T) {
-	srv, client := discoverFake(t, discoverFixture)
-	inv, err := Discover(context.Background(), client, "p", "-")
+	fc := discoverFake(t, discoverFixture)
+	srv := fc.srv
+	inv, err := Discover(context.Background(), fc.run, fc.sm, "p", "-")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,6 +132,10 @@ secret projects/p/secrets/s3 id=s3 project=p foreign=false services=1
 	}
 	if n := srv.CallsFor("ListServices", "projects/p/locations/-"); n != 1 {
 		t.Errorf("ListServices on projects/p/locations/- called %d times, want 1", n)
+	}
+	// A service's name carries the number: nothing to look up.
+	if n := srv.Calls("GetSecret"); n != 0 || inv.ProjectNumber != "100000000001" || inv.Unmatched != nil {
+		t.Errorf("GetSecret calls %d, number %q, unmatched %q; want 0, 100000000001 from a service name, none", n, inv.ProjectNumber, inv.Unmatched)
 	}
 
 	// Every env var and file discovery names must resolve to the same
@@ -150,8 +168,8 @@ secret projects/p/secrets/s3 id=s3 project=p foreign=false services=1
 }
 
 func TestDiscoverOneRegion(t *testing.T) {
-	_, client := discoverFake(t, discoverFixture)
-	inv, err := Discover(context.Background(), client, "p", "r2")
+	fc := discoverFake(t, discoverFixture)
+	inv, err := Discover(context.Background(), fc.run, fc.sm, "p", "r2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,8 +183,8 @@ secret projects/p/secrets/s1 id=s1 project=p foreign=false services=1
 }
 
 func TestDiscoverEmpty(t *testing.T) {
-	_, client := discoverFake(t, discoverFixture)
-	inv, err := Discover(context.Background(), client, "third", "r1")
+	fc := discoverFake(t, discoverFixture)
+	inv, err := Discover(context.Background(), fc.run, fc.sm, "third", "r1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,9 +203,9 @@ func TestDiscoverErrors(t *testing.T) {
 		{codes.Unauthenticated, "projects/p/locations/r1: Unauthenticated: no valid credentials"},
 	} {
 		t.Run(tc.code.String(), func(t *testing.T) {
-			srv, client := discoverFake(t, discoverFixture)
-			srv.SetFault("ListServices", "", tc.code)
-			inv, err := Discover(context.Background(), client, "p", "r1")
+			fc := discoverFake(t, discoverFixture)
+			fc.srv.SetFault("ListServices", "", tc.code)
+			inv, err := Discover(context.Background(), fc.run, fc.sm, "p", "r1")
 			if err == nil {
 				t.Fatalf("want an error, got:\n%s", describeInventory(inv))
 			}
@@ -203,7 +221,183 @@ func TestDiscoverErrors(t *testing.T) {
 }
 
 func TestDiscoverNoClient(t *testing.T) {
-	if _, err := Discover(context.Background(), nil, "p", "r1"); err == nil || !strings.Contains(err.Error(), "projects/p/locations/r1") {
+	if _, err := Discover(context.Background(), nil, nil, "p", "r1"); err == nil || !strings.Contains(err.Error(), "projects/p/locations/r1") {
 		t.Errorf("nil lister: error %v, want one naming the location", err)
+	}
+}
+
+// numberedFixture names every service by project id, so no service name
+// tells discovery the number of p: x reads s1 by bare id, y by
+// projects/NUMBER (p's number) and reads s9 of other by number too.
+const numberedFixture = `
+projects: {p: "100000000001", other: "100000000002"}
+secrets:
+  - name: projects/p/secrets/s1
+  - name: projects/p/secrets/s2
+  - name: projects/other/secrets/s9
+services:
+  - name: projects/p/locations/r1/services/x
+    template:
+      containers:
+        - name: c
+          env:
+            - {name: S1, valueSource: {secretKeyRef: {secret: s1}}}
+            - {name: S2, valueSource: {secretKeyRef: {secret: projects/p/secrets/s2}}}
+  - name: projects/p/locations/r1/services/y
+    template:
+      containers:
+        - name: c
+          env:
+            - {name: S1, valueSource: {secretKeyRef: {secret: projects/100000000001/secrets/s1, version: "1"}}}
+            - {name: S9, valueSource: {secretKeyRef: {secret: projects/100000000002/secrets/s9}}}
+          volumeMounts: [{name: v, mountPath: /v}]
+      volumes:
+        - {name: v, secret: {secret: projects/100000000001/secrets/s1}}
+`
+
+// numberedSplit is numberedFixture's inventory when p's number is not
+// learned: both numbers are kept apart, as another project's.
+const numberedSplit = `service r1/x projects/p/locations/r1/services/x
+service r1/y projects/p/locations/r1/services/y
+secret projects/100000000001/secrets/s1 id=s1 project=100000000001 foreign=true services=1
+  y/c env=[S1] files=[/v/s1]
+secret projects/100000000002/secrets/s9 id=s9 project=100000000002 foreign=true services=1
+  y/c env=[S9] files=[]
+secret projects/p/secrets/s1 id=s1 project=p foreign=false services=1
+  x/c env=[S1] files=[]
+secret projects/p/secrets/s2 id=s2 project=p foreign=false services=1
+  x/c env=[S2] files=[]
+`
+
+func TestDiscoverLearnsProjectNumber(t *testing.T) {
+	fc := discoverFake(t, numberedFixture)
+	inv, err := Discover(context.Background(), fc.run, fc.sm, "p", "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `service r1/x projects/p/locations/r1/services/x
+service r1/y projects/p/locations/r1/services/y
+secret projects/100000000002/secrets/s9 id=s9 project=100000000002 foreign=true services=1
+  y/c env=[S9] files=[]
+secret projects/p/secrets/s1 id=s1 project=p foreign=false services=2
+  x/c env=[S1] files=[]
+  y/c env=[S1] files=[/v/s1]
+secret projects/p/secrets/s2 id=s2 project=p foreign=false services=1
+  x/c env=[S2] files=[]
+`
+	if got := describeInventory(inv); got != want {
+		t.Errorf("inventory:\n%s\nwant:\n%s", got, want)
+	}
+	if inv.ProjectNumber != "100000000001" || inv.Unmatched != nil || inv.NumberErr != nil {
+		t.Errorf("number %q unmatched %q err %v; want 100000000001 and nothing unmatched", inv.ProjectNumber, inv.Unmatched, inv.NumberErr)
+	}
+	// The id referenced by number is asked first: its answer settles it.
+	if n, n1 := fc.srv.Calls("GetSecret"), fc.srv.CallsFor("GetSecret", "projects/p/secrets/s1"); n != 1 || n1 != 1 {
+		t.Errorf("GetSecret calls %d (%d on projects/p/secrets/s1), want exactly one, on it", n, n1)
+	}
+}
+
+func TestDiscoverNumberFromAnotherSecret(t *testing.T) {
+	// Only s9 is referenced by number, and p has no s9: its lookup is not
+	// found, and the next candidate, s1 (by bare id), gives the number,
+	// which tells that 100000000002 is another project.
+	fixture := strings.Replace(numberedFixture, "projects/100000000001/secrets/s1", "s1", -1)
+	fc := discoverFake(t, fixture)
+	inv, err := Discover(context.Background(), fc.run, fc.sm, "p", "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.ProjectNumber != "100000000001" || inv.Unmatched != nil {
+		t.Errorf("number %q unmatched %q (%v); want 100000000001 and nothing unmatched", inv.ProjectNumber, inv.Unmatched, inv.NumberErr)
+	}
+	for _, name := range []string{"projects/p/secrets/s9", "projects/p/secrets/s1"} {
+		if n := fc.srv.CallsFor("GetSecret", name); n != 1 {
+			t.Errorf("GetSecret on %s called %d times, want 1", name, n)
+		}
+	}
+	if n := fc.srv.Calls("GetSecret"); n != 2 {
+		t.Errorf("GetSecret called %d times, want 2 (s9, then s1)", n)
+	}
+	var got []string
+	for _, g := range inv.Secrets {
+		got = append(got, fmt.Sprintf("%s foreign=%v services=%d", g.Name, g.Foreign, len(g.Services())))
+	}
+	if want := "projects/100000000002/secrets/s9 foreign=true services=1,projects/p/secrets/s1 foreign=false services=2,projects/p/secrets/s2 foreign=false services=1"; strings.Join(got, ",") != want {
+		t.Errorf("secrets %s, want %s", strings.Join(got, ","), want)
+	}
+}
+
+func TestDiscoverNumberLookupFails(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		code  codes.Code
+		calls int // lookups before giving up
+		want  string
+	}{
+		// A refusal may be per secret: the next candidates are tried, the
+		// ids referenced by number (s1, s9) then the others (s2).
+		{"denied", codes.PermissionDenied, 3, "projects/p/secrets/s1: PermissionDenied: the caller lacks IAM permission secretmanager.secrets.get on it (nor could 2 other secrets)"},
+		// Bad credentials are the same for every secret: one call.
+		{"unauthenticated", codes.Unauthenticated, 1, "projects/p/secrets/s1: Unauthenticated: no valid credentials"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fc := discoverFake(t, numberedFixture)
+			fc.srv.SetFault("GetSecret", "", tc.code)
+			inv, err := Discover(context.Background(), fc.run, fc.sm, "p", "r1")
+			if err != nil {
+				t.Fatalf("a failed number lookup must not fail discovery: %v", err)
+			}
+			if got := describeInventory(inv); got != numberedSplit {
+				t.Errorf("inventory:\n%s\nwant:\n%s", got, numberedSplit)
+			}
+			if got := strings.Join(inv.Unmatched, ","); got != "100000000001,100000000002" || inv.ProjectNumber != "" {
+				t.Errorf("unmatched %q number %q, want both numbers unmatched and no number", got, inv.ProjectNumber)
+			}
+			if inv.NumberErr == nil || !strings.HasPrefix(inv.NumberErr.Error(), tc.want) {
+				t.Errorf("error %v, want it to start with %q", inv.NumberErr, tc.want)
+			}
+			var ce *CloudError
+			if !errors.As(inv.NumberErr, &ce) || ce.Code != tc.code || ce.Permission != "secretmanager.secrets.get" {
+				t.Errorf("want a CloudError with code %s and permission secretmanager.secrets.get, got %#v", tc.code, inv.NumberErr)
+			}
+			if n := fc.srv.Calls("GetSecret"); n != tc.calls {
+				t.Errorf("GetSecret called %d times, want %d", n, tc.calls)
+			}
+		})
+	}
+}
+
+func TestDiscoverNumberLookupBounded(t *testing.T) {
+	// Many candidates, every one refused: at most maxNumberLookups calls.
+	fixture := numberedFixture
+	for _, id := range []string{"s3", "s4", "s5", "s6"} {
+		fixture = strings.Replace(fixture, "            - {name: S2,",
+			"            - {name: "+strings.ToUpper(id)+", valueSource: {secretKeyRef: {secret: "+id+"}}}\n            - {name: S2,", 1)
+	}
+	fc := discoverFake(t, fixture)
+	fc.srv.SetFault("GetSecret", "", codes.PermissionDenied)
+	inv, err := Discover(context.Background(), fc.run, fc.sm, "p", "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := fc.srv.Calls("GetSecret"); n != maxNumberLookups {
+		t.Errorf("GetSecret called %d times, want %d", n, maxNumberLookups)
+	}
+	if inv.NumberErr == nil || !strings.HasSuffix(inv.NumberErr.Error(), fmt.Sprintf("(nor could %d other secrets)", maxNumberLookups-1)) {
+		t.Errorf("error %v should count the other secrets tried", inv.NumberErr)
+	}
+}
+
+func TestDiscoverNumberLookupNoClient(t *testing.T) {
+	fc := discoverFake(t, numberedFixture)
+	inv, err := Discover(context.Background(), fc.run, nil, "p", "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := describeInventory(inv); got != numberedSplit {
+		t.Errorf("inventory:\n%s\nwant:\n%s", got, numberedSplit)
+	}
+	if inv.NumberErr == nil || !strings.Contains(inv.NumberErr.Error(), "no Secret Manager client") {
+		t.Errorf("error %v, want one saying there is no Secret Manager client", inv.NumberErr)
 	}
 }

@@ -11,9 +11,15 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	runapi "cloud.google.com/go/run/apiv2"
+	secretmanager "cloud.google.com/go/secretmanager/apiv1"
+	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
+	"github.com/googleapis/gax-go/v2"
+
+	"google.golang.org/api/option"
 
 	"github.com/secret-preflight/secret-preflight/sources"
 )
@@ -84,7 +90,9 @@ func runInit(ctx context.Context, args []string, e *env, stdout, stderr io.Write
 		return exitIncomplete
 	}
 	defer client.Close()
-	inv, err := sources.Discover(ctx, client, *project, *region)
+	sm := &initSecretGetter{opts: clientOptions(e.get(envSMEmulator))}
+	defer sm.Close()
+	inv, err := sources.Discover(ctx, client, sm, *project, *region)
 	if err != nil {
 		fmt.Fprintf(stderr, "secret-preflight init: cannot list services: %v\n", err)
 		return exitIncomplete
@@ -111,6 +119,34 @@ func runInit(ctx context.Context, args []string, e *env, stdout, stderr io.Write
 	}
 	fmt.Fprintf(stderr, "wrote %s; fill in the runner chains, then run: secret-preflight validate -c %s\n", *out, *out)
 	return exitOK
+}
+
+// initSecretGetter connects to Secret Manager on first use: init only
+// needs it to learn the project's number, which most runs do not.
+type initSecretGetter struct {
+	opts   []option.ClientOption
+	once   sync.Once
+	client *secretmanager.Client
+	err    error
+}
+
+func (g *initSecretGetter) GetSecret(ctx context.Context, req *secretmanagerpb.GetSecretRequest, opts ...gax.CallOption) (*secretmanagerpb.Secret, error) {
+	g.once.Do(func() {
+		g.client, g.err = secretmanager.NewClient(ctx, g.opts...)
+		if g.err != nil {
+			g.err = fmt.Errorf("connecting to Secret Manager: %w", g.err)
+		}
+	})
+	if g.err != nil {
+		return nil, g.err
+	}
+	return g.client.GetSecret(ctx, req, opts...)
+}
+
+func (g *initSecretGetter) Close() {
+	if g.client != nil {
+		_ = g.client.Close()
+	}
 }
 
 // initWriteNew writes data to path, refusing to replace an existing file unless
@@ -177,6 +213,15 @@ func renderInit(inv *sources.Inventory) ([]byte, bool) {
 	b.WriteString("# it reads the secret; put them in the order its code tries them, and add its\n")
 	b.WriteString("# code's fallback, if any, as a final literal link. Then uncomment each runner\n")
 	b.WriteString("# block and give the chain your CI job resolves the secret through.\n")
+	if len(inv.Unmatched) > 0 {
+		// Their secrets are kept apart from the same ids of the project:
+		// say why, so that a person can merge them if they are its own.
+		n := len(inv.Unmatched)
+		fmt.Fprintf(&b, "#\n# %s, named by number in secret references, could not be matched\n", initProjectList(inv.Unmatched))
+		fmt.Fprintf(&b, "# with project %s, so %s secrets are listed apart; merge them by hand if %s %s.\n",
+			inv.Project, initPick(n, "its", "their"), initPick(n, "it is", "one is"), inv.Project)
+		fmt.Fprintf(&b, "# The number of %s could not be looked up: %s\n", inv.Project, initComment(inv.NumberErr.Error()))
+	}
 	entries := shared
 	if len(shared) == 0 {
 		// A config needs at least one secret: declare the single-reader
@@ -316,6 +361,17 @@ func initYAML(s string) string {
 		return s
 	}
 	return fmt.Sprintf("%q", s)
+}
+
+// initProjectList names project numbers in a comment: "Project 1", or
+// "Projects 1, 2".
+func initProjectList(numbers []string) string {
+	return initPick(len(numbers), "Project ", "Projects ") + strings.Join(numbers, ", ")
+}
+
+// initComment flattens text for a one-line YAML comment.
+func initComment(s string) string {
+	return strings.Join(strings.Fields(s), " ")
 }
 
 func initPlural(n int, one, many string) string {

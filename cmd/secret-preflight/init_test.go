@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/grpc/codes"
+
 	"github.com/secret-preflight/secret-preflight/config"
 	"github.com/secret-preflight/secret-preflight/secret"
 )
@@ -143,6 +145,73 @@ func TestInitAllRegions(t *testing.T) {
 	}
 	if got := filled.Secrets[1].Runner.Chain[0].Name; got != "JWT_SECRET" {
 		t.Errorf("jwt runner suggestion %q, want the most common name JWT_SECRET", got)
+	}
+	// auth's name carries the project number: nothing to look up.
+	if n := h.srv.Calls("GetSecret"); n != 0 {
+		t.Errorf("GetSecret called %d times, want 0", n)
+	}
+}
+
+// initByIDFixture is initFixture with every service named by project id,
+// so that only Secret Manager can tell that auth's
+// projects/111111111111/secrets/jwt is stg's jwt.
+func initByIDFixture(t *testing.T) string {
+	t.Helper()
+	f := strings.Replace(initFixture, "projects/111111111111/locations/", "projects/stg/locations/", 1)
+	f = strings.Replace(f, "\nservices:\n", "\nsecrets:\n  - name: projects/stg/secrets/jwt\n  - name: projects/stg/secrets/api-key\nservices:\n", 1)
+	if strings.Contains(f, "111111111111/locations") || !strings.Contains(f, "secret: projects/111111111111/secrets/jwt") {
+		t.Fatalf("fixture rewrite failed:\n%s", f)
+	}
+	return f
+}
+
+func TestInitNumberedReferenceMerged(t *testing.T) {
+	h := newHarness(t, initByIDFixture(t))
+	code, out, errs := h.run("init", "--project", "stg", "--region", "-")
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0; stderr:\n%s", code, errs)
+	}
+	// The number is learned from Secret Manager, and the config is the
+	// one written when a service name carries it: one jwt entry, and
+	// auth's chain keeps both links [JWT_SECRET_KEY, JWT_SECRET].
+	golden(t, "init.golden", out)
+	if strings.Contains(out, "111111111111") {
+		t.Errorf("the numbered spelling was not merged into jwt:\n%s", out)
+	}
+	if !strings.Contains(out, "      - cloudrun: auth\n        chain: [JWT_SECRET_KEY, JWT_SECRET]\n") {
+		t.Errorf("auth's chain lost a link:\n%s", out)
+	}
+	// One lookup, on the id the numbered reference names.
+	if n, n1 := h.srv.Calls("GetSecret"), h.srv.CallsFor("GetSecret", "projects/stg/secrets/jwt"); n != 1 || n1 != 1 {
+		t.Errorf("GetSecret calls %d (%d on projects/stg/secrets/jwt), want exactly one, on it", n, n1)
+	}
+}
+
+func TestInitNumberLookupDenied(t *testing.T) {
+	h := newHarness(t, initByIDFixture(t))
+	h.srv.SetFault("GetSecret", "", codes.PermissionDenied)
+	code, out, errs := h.run("init", "--project", "stg", "--region", "-")
+	if code != exitOK {
+		t.Fatalf("a failed number lookup must not fail init: exit %d; stderr:\n%s", code, errs)
+	}
+	golden(t, "init-unmatched.golden", out)
+	for _, want := range []string{
+		"# Project 111111111111, named by number in secret references, could not be matched\n",
+		"# The number of stg could not be looked up: projects/stg/secrets/jwt: PermissionDenied: the caller lacks IAM permission secretmanager.secrets.get on it",
+		// Today's split, kept: the numbered jwt has auth as its only reader.
+		"#   - jwt@111111111111 (projects/111111111111/secrets/jwt): auth\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output should contain %q:\n%s", want, out)
+		}
+	}
+	cfg := parseConfig(t, "unmatched.yaml", out)
+	var names []string
+	for _, s := range cfg.Secrets {
+		names = append(names, s.Name)
+	}
+	if got, want := strings.Join(names, ","), "api-key,jwt,jwt@shared"; got != want {
+		t.Errorf("secrets %s, want %s", got, want)
 	}
 }
 
