@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/secret-preflight/secret-preflight/internal/fakegcp"
 )
 
 // The README is where users read the action's interface and the finding
@@ -32,5 +34,28 @@ func TestREADMEDocumentsTheAction(t *testing.T) {
 		if !strings.Contains(readme, want) {
 			t.Errorf("README lacks %q", want)
 		}
+	}
+}
+
+// The README's fixture example is what users copy for their own tests: it
+// must load.
+func TestREADMEFixtureExampleLoads(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	start := strings.Index(readme, "```yaml\nprojects:")
+	if start < 0 {
+		t.Fatal("README has no fixture example")
+	}
+	block := readme[start+len("```yaml\n"):]
+	block = block[:strings.Index(block, "```")]
+	f, err := fakegcp.ParseFixture("README.md", []byte(block))
+	if err != nil {
+		t.Fatalf("README fixture: %v", err)
+	}
+	if len(f.Secrets) != 1 || len(f.Services) != 1 || len(f.Revisions) != 1 {
+		t.Errorf("README fixture has %d secrets, %d services, %d revisions", len(f.Secrets), len(f.Services), len(f.Revisions))
 	}
 }
