@@ -42,6 +42,12 @@ type Accessor struct {
 
 	values  memo[Accessed]
 	created memo[time.Time]
+
+	// numbers maps project ids to the numbers Secret Manager answered
+	// with, so projects/ID/... and projects/NUMBER/... spellings of one
+	// version share a call once either has been read.
+	mu      sync.Mutex
+	numbers map[string]string
 }
 
 // NewAccessor wraps a Secret Manager client (the official apiv1 client).
@@ -62,7 +68,12 @@ func (a *Accessor) Access(ctx context.Context, name string) (Accessed, error) {
 	if a == nil || a.client == nil {
 		return Accessed{}, a.unavailable(name)
 	}
-	return a.values.do(name, func() (Accessed, error) {
+	// The answer is stored under the name as asked and as canonical, so
+	// either spelling finds it once the project number is known.
+	if r, ok := a.values.get(name); ok {
+		return r.v, r.err
+	}
+	acc, err := a.values.do(a.canonical(name), func() (Accessed, error) {
 		resp, err := a.client.AccessSecretVersion(ctx, &secretmanagerpb.AccessSecretVersionRequest{Name: name})
 		if err != nil {
 			return Accessed{}, cloudError(name, "secretmanager.versions.access", err)
@@ -71,8 +82,43 @@ func (a *Accessor) Access(ctx context.Context, name string) (Accessed, error) {
 		if !ok {
 			return Accessed{}, fmt.Errorf("%s: Secret Manager answered with an unexpected version name %q", name, resp.GetName())
 		}
+		a.learn(name, resp.GetName())
 		return Accessed{Value: secret.New(resp.GetPayload().GetData()), Name: resp.GetName(), Version: version}, nil
 	})
+	a.values.put(name, acc, err)
+	a.values.put(a.canonical(name), acc, err)
+	return acc, err
+}
+
+// canonical spells name's project by its number when a previous answer
+// taught it (DESIGN.md section 5: normalise before de-duplicating).
+func (a *Accessor) canonical(name string) string {
+	p := strings.SplitN(name, "/", 3)
+	if len(p) != 3 || p[0] != "projects" {
+		return name
+	}
+	a.mu.Lock()
+	n, ok := a.numbers[p[1]]
+	a.mu.Unlock()
+	if !ok {
+		return name
+	}
+	return "projects/" + n + "/" + p[2]
+}
+
+// learn records the project number an answer used for the project the
+// request named.
+func (a *Accessor) learn(requested, answered string) {
+	id, num := ProjectOf(requested), ProjectOf(answered)
+	if id == "" || num == "" || id == num {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.numbers == nil {
+		a.numbers = map[string]string{}
+	}
+	a.numbers[id] = num
 }
 
 // Created returns when a version (a full, numeric name) was created. It
@@ -103,6 +149,26 @@ type memo[T any] struct {
 type memoResult[T any] struct {
 	v   T
 	err error
+}
+
+// get returns a stored result.
+func (m *memo[T]) get(key string) (memoResult[T], bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.done[key]
+	return r, ok
+}
+
+// put stores a result under another key as well.
+func (m *memo[T]) put(key string, v T, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.done == nil {
+		m.done = map[string]memoResult[T]{}
+	}
+	if _, ok := m.done[key]; !ok {
+		m.done[key] = memoResult[T]{v, err}
+	}
 }
 
 func (m *memo[T]) do(key string, fn func() (T, error)) (T, error) {

@@ -412,3 +412,22 @@ func TestCheckFlagErrors(t *testing.T) {
 		t.Errorf("unknown command: exit %d", code)
 	}
 }
+
+// A version named by project id and by project number is one version: once
+// an answer has taught the number, the other spelling is not read again.
+func TestProjectIDAndNumberShareOneAccess(t *testing.T) {
+	numbered := strings.Replace(envVersion("2"), "secret: jwt,", "secret: projects/111111111111/secrets/jwt,", 1)
+	h := newHarness(t, concat(secretsFixture, service("api", map[string]int{"api-1": 100}, map[string]string{"api-1": numbered})))
+	cfg := h.write("c.yaml", cfgFor("[{secretmanager: projects/stg/secrets/jwt/versions/2}]", "{cloudrun: api, chain: [JWT_SECRET]}"))
+	// One at a time, so the runner's answer comes before the service asks.
+	code, r, errs := h.checkJSON(cfg, "--concurrency", "1")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s %+v", code, errs, r.Findings)
+	}
+	if got := h.srv.Calls("AccessSecretVersion"); got != 1 {
+		t.Errorf("AccessSecretVersion called %d times for one version spelled two ways, want 1", got)
+	}
+	if c := consumerByID(t, r, "cloudrun:api@api-1/app"); c.Version != "2" || !c.Resolved {
+		t.Errorf("service consumer %+v", c)
+	}
+}
