@@ -206,11 +206,7 @@ func TestInitNumberLookupDenied(t *testing.T) {
 		}
 	}
 	cfg := parseConfig(t, "unmatched.yaml", out)
-	var names []string
-	for _, s := range cfg.Secrets {
-		names = append(names, s.Name)
-	}
-	if got, want := strings.Join(names, ","), "api-key,jwt,jwt@shared"; got != want {
+	if got, want := configSecretNames(cfg), "api-key,jwt,jwt@shared"; got != want {
 		t.Errorf("secrets %s, want %s", got, want)
 	}
 }
@@ -222,13 +218,9 @@ func TestInitOneRegion(t *testing.T) {
 		t.Fatalf("exit %d, want 0; stderr:\n%s", code, errs)
 	}
 	cfg := parseConfig(t, "one-region.yaml", out)
-	var names []string
-	for _, s := range cfg.Secrets {
-		names = append(names, s.Name)
-	}
 	// worker (europe-west1) is not listed, so the foreign jwt has one
 	// reader left and only shows in the header, still told apart from jwt.
-	if got, want := strings.Join(names, ","), "api-key,jwt"; got != want {
+	if got, want := configSecretNames(cfg), "api-key,jwt"; got != want {
 		t.Errorf("secrets %s, want %s", got, want)
 	}
 	if strings.Contains(out, "worker") || strings.Contains(out, "europe-west1") {
@@ -449,4 +441,13 @@ services:
 			t.Errorf("%s did not resolve: %+v", id, c)
 		}
 	}
+}
+
+// configSecretNames lists a config's secrets, comma-separated, in file order.
+func configSecretNames(cfg *config.Config) string {
+	var names []string
+	for _, s := range cfg.Secrets {
+		names = append(names, s.Name)
+	}
+	return strings.Join(names, ",")
 }
