@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/secret-preflight/secret-preflight/internal/yamlerr"
 	"github.com/secret-preflight/secret-preflight/secret"

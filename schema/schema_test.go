@@ -61,7 +61,7 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/secret-preflight/secret-preflight/config"
 	"github.com/secret-preflight/secret-preflight/schema"

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/secret-preflight/secret-preflight/internal/yamlerr"
 	"github.com/secret-preflight/secret-preflight/secret"

@@ -1,4 +1,4 @@
-// Package yamlerr turns gopkg.in/yaml.v3 errors into positioned messages
+// Package yamlerr turns go.yaml.in/yaml/v3 errors into positioned messages
 // that are safe to print.
 //
 // yaml.v3 quotes its input in some messages: the name of an unknown anchor
@@ -18,7 +18,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Placeholder stands for the text of the input a message quoted.
