@@ -65,21 +65,28 @@ const (
 	KindCloudRun   ConsumerKind = "cloudrun"
 	KindManifest   ConsumerKind = "manifest"
 	KindSetSecrets ConsumerKind = "set_secrets"
+	// KindCloudRunJob is a Cloud Run job (DESIGN.md section 5): its
+	// consumers are the containers of the job's template.
+	KindCloudRunJob ConsumerKind = "cloudrun_job"
 )
 
 // Consumer is one declared reader of a secret.
 type Consumer struct {
 	Kind ConsumerKind
-	// Target is the cloudrun service (short or full name), the manifest
+	// Target is the cloudrun service or cloudrun_job job (short or full
+	// name), the manifest
 	// path (relative paths are resolved against the config file's
 	// directory by the loader), or the set_secrets flag value. Empty for
 	// the runner.
 	Target    string
 	Name      string // optional display name (set_secrets uses it in the id)
 	Container string // optional; empty means every container
-	Trim      bool
-	Chain     []Link
-	Pos       Pos
+	// Tag is a cloudrun consumer's traffic tag: the revision serving that
+	// tag's URL, at any traffic percent, instead of the serving revisions.
+	Tag   string
+	Trim  bool
+	Chain []Link
+	Pos   Pos
 }
 
 // LinkKind is the kind of one link of a chain.

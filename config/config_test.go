@@ -157,6 +157,15 @@ func TestInvalid(t *testing.T) {
 			"9:19: cloudrun \"projects/p/regions/r/services/s\" is neither a service name nor projects/P/locations/R/services/S",
 			"11:19: cloudrun \"Backend_Service\" is not a Cloud Run service name (lowercase letters, digits and hyphens)",
 		}},
+		{"cloudrun_job_tag", []string{
+			"7:23: cloudrun_job \"migrate\" is a short name, which needs gcp.region (or write projects/P/locations/R/jobs/J)",
+			"9:23: cloudrun_job \"projects/p/locations/r/services/s\" is neither a job name nor projects/P/locations/R/jobs/J",
+			"11:23: cloudrun_job \"Migrate_DB\" is not a Cloud Run job name (lowercase letters, digits and hyphens)",
+			"14:9: tag applies to cloudrun consumers only (the revision serving that tag's URL), not to cloudrun_job",
+			"17:14: tag \"E2E_Tag\" is not a Cloud Run traffic tag",
+			"20:9: tag applies to cloudrun consumers only",
+			"23:9: consumer has both cloudrun and cloudrun_job; declare one per entry",
+		}},
 		{"comments_only", []string{
 			"1:1: the config is empty; it must be a map starting with version: 1",
 		}},
@@ -273,7 +282,7 @@ func TestInvalid(t *testing.T) {
 			"10:26: secretmanager: the version must be a number, latest or an alias",
 		}},
 		{"service_kinds", []string{
-			"5:9: consumer needs one of cloudrun, manifest, set_secrets",
+			"5:9: consumer needs one of cloudrun, cloudrun_job, manifest, set_secrets",
 			"8:9: consumer has both manifest and set_secrets; declare one per entry",
 			"10:9: consumer has no chain",
 		}},
@@ -357,6 +366,37 @@ func TestInvalid(t *testing.T) {
 	for _, f := range files {
 		if name := strings.TrimSuffix(filepath.Base(f), ".yaml"); !seen[name] {
 			t.Errorf("%s has no test case", f)
+		}
+	}
+}
+
+func TestLoadTagAndJob(t *testing.T) {
+	cfg, err := Parse("c.yaml", []byte(`version: 1
+gcp: {project: p, region: us-central1}
+secrets:
+  - name: s
+    services:
+      - cloudrun: api
+        tag: e2e
+        chain: [A]
+      - cloudrun_job: migrate
+        container: job
+        chain: [A]
+      - cloudrun_job: projects/p/locations/europe-west1/jobs/seed
+        chain: [A]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Consumer{
+		{Kind: KindCloudRun, Target: "api", Tag: "e2e"},
+		{Kind: KindCloudRunJob, Target: "migrate", Container: "job"},
+		{Kind: KindCloudRunJob, Target: "projects/p/locations/europe-west1/jobs/seed"},
+	}
+	for i, w := range want {
+		c := cfg.Secrets[0].Services[i]
+		if c.Kind != w.Kind || c.Target != w.Target || c.Tag != w.Tag || c.Container != w.Container {
+			t.Errorf("service %d = %+v, want %+v", i, *c, w)
 		}
 	}
 }

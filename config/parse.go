@@ -37,8 +37,8 @@ var (
 	secretKeys   = []string{"name", "jwt", "must_differ_from", "runner", "services"}
 	jwtKeys      = []string{"algorithm", "issuer", "audience"}
 	runnerKeys   = []string{"chain", "trim"}
-	serviceKinds = []string{string(KindCloudRun), string(KindManifest), string(KindSetSecrets)}
-	serviceKeys  = append(slices.Clone(serviceKinds), "name", "container", "trim", "chain")
+	serviceKinds = []string{string(KindCloudRun), string(KindCloudRunJob), string(KindManifest), string(KindSetSecrets)}
+	serviceKeys  = append(slices.Clone(serviceKinds), "name", "container", "tag", "trim", "chain")
 	linkKinds    = []string{
 		string(LinkEnv), string(LinkFile), string(LinkDotenv),
 		string(LinkLiteral), string(LinkSecretManager), string(LinkExec),
@@ -608,6 +608,9 @@ func (p *parser) service(item *yaml.Node) *Consumer {
 	if v, ok := f.get("container"); ok {
 		c.Container, _ = p.str(v, "container")
 	}
+	if v, ok := f.get("tag"); ok {
+		c.Tag, _ = p.tag(v, c.Kind)
+	}
 	if v, ok := f.get("trim"); ok {
 		c.Trim = p.boolean(v, "trim")
 	}
@@ -638,35 +641,9 @@ func (p *parser) target(kind ConsumerKind, e entry) (string, bool) {
 	}
 	switch kind {
 	case KindCloudRun:
-		if strings.Contains(s, "/") {
-			parts := strings.Split(s, "/")
-			if len(parts) != 6 || parts[0] != "projects" || parts[2] != "locations" || parts[4] != "services" ||
-				!validSegment(parts[1]) || !validSegment(parts[3]) || !validSegment(parts[5]) {
-				p.errorf(e.val, "cloudrun %q is neither a service name nor projects/P/locations/R/services/S", s)
-				return "", false
-			}
-			return s, true
-		}
-		if !serviceShortRe.MatchString(s) {
-			p.errorf(e.val, "cloudrun %q is not a Cloud Run service name (lowercase letters, digits and hyphens)", s)
-			return "", false
-		}
-		var missing []string
-		if p.gcp.Project == "" {
-			missing = append(missing, "gcp.project")
-		}
-		if p.gcp.Region == "" {
-			missing = append(missing, "gcp.region")
-		}
-		if len(missing) > 0 {
-			if p.gcpBroken {
-				return "", false // gcp: itself is already reported
-			}
-			p.errorf(e.val, "cloudrun %q is a short name, which needs %s (or write projects/P/locations/R/services/S)",
-				s, strings.Join(missing, " and "))
-			return "", false
-		}
-		return s, true
+		return p.runTarget(e, s, "cloudrun", "services", "service")
+	case KindCloudRunJob:
+		return p.runTarget(e, s, "cloudrun_job", "jobs", "job")
 	case KindManifest:
 		if filepath.IsAbs(s) {
 			return filepath.Clean(s), true
@@ -677,6 +654,59 @@ func (p *parser) target(kind ConsumerKind, e entry) (string, bool) {
 	default:
 		return s, true
 	}
+}
+
+// runTarget validates a Cloud Run service or job name: a short name, which
+// needs gcp.project and gcp.region, or projects/P/locations/R/COLLECTION/N.
+func (p *parser) runTarget(e entry, s, key, collection, what string) (string, bool) {
+	full := "projects/P/locations/R/" + collection + "/" + strings.ToUpper(what[:1])
+	if strings.Contains(s, "/") {
+		parts := strings.Split(s, "/")
+		if len(parts) != 6 || parts[0] != "projects" || parts[2] != "locations" || parts[4] != collection ||
+			!validSegment(parts[1]) || !validSegment(parts[3]) || !validSegment(parts[5]) {
+			p.errorf(e.val, "%s %q is neither a %s name nor %s", key, s, what, full)
+			return "", false
+		}
+		return s, true
+	}
+	if !serviceShortRe.MatchString(s) {
+		p.errorf(e.val, "%s %q is not a Cloud Run %s name (lowercase letters, digits and hyphens)", key, s, what)
+		return "", false
+	}
+	var missing []string
+	if p.gcp.Project == "" {
+		missing = append(missing, "gcp.project")
+	}
+	if p.gcp.Region == "" {
+		missing = append(missing, "gcp.region")
+	}
+	if len(missing) > 0 {
+		if p.gcpBroken {
+			return "", false // gcp: itself is already reported
+		}
+		p.errorf(e.val, "%s %q is a short name, which needs %s (or write %s)",
+			key, s, strings.Join(missing, " and "), full)
+		return "", false
+	}
+	return s, true
+}
+
+// tag validates a cloudrun consumer's traffic tag. Cloud Run tags are
+// lowercase letters, digits and hyphens, starting with a letter.
+func (p *parser) tag(e entry, kind ConsumerKind) (string, bool) {
+	s, ok := p.str(e, "tag")
+	if !ok {
+		return "", false
+	}
+	if kind != KindCloudRun && kind != "" {
+		p.errorf(e.key, "tag applies to cloudrun consumers only (the revision serving that tag's URL), not to %s", kind)
+		return "", false
+	}
+	if !serviceShortRe.MatchString(s) {
+		p.errorf(e.val, "tag %q is not a Cloud Run traffic tag (lowercase letters, digits and hyphens, starting with a letter)", s)
+		return "", false
+	}
+	return s, true
 }
 
 func (p *parser) chain(e entry, service bool) []Link {

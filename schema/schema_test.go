@@ -37,13 +37,15 @@ package schema_test
 // unknown keys (additionalProperties: false), version const 1, the enums
 // of jwt.algorithm, policy.fail_on and ignore.code, a link naming exactly
 // one kind (oneOf), dotenv and exec links only in the runner chain, file
-// links in service chains absolute, exactly one of cloudrun, manifest and
-// set_secrets per service, non-empty chains and exec argv, a secret with a
-// runner: or a services: key, the shapes of cloudrun and secretmanager
-// names, of gcp.project and gcp.region, of env var names and of
-// ignore.until (a real calendar date, leap years included), a blank
+// links in service chains absolute, exactly one of cloudrun, cloudrun_job,
+// manifest and set_secrets per service, tag only with cloudrun
+// (dependentRequired), non-empty chains and exec argv, a secret with a
+// runner: or a services: key, the shapes of cloudrun, cloudrun_job, tag
+// and secretmanager names, of gcp.project and gcp.region, of env var names
+// and of ignore.until (a real calendar date, leap years included), a blank
 // ignore.reason (Unicode white space, as strings.TrimSpace), and gcp
-// defaults required by short cloudrun and secretmanager names (if/then).
+// defaults required by short cloudrun, cloudrun_job and secretmanager
+// names (if/then).
 
 import (
 	"bytes"
@@ -78,6 +80,7 @@ const (
 var bothReject = map[string]string{
 	"chain_not_list.yaml":          "",
 	"cloudrun.yaml":                "",
+	"cloudrun_job_tag.yaml":        "",
 	"comments_only.yaml":           "an empty stream reads as one null document",
 	"consumer_no_chain.yaml":       "",
 	"dotenv_string.yaml":           "",
@@ -656,6 +659,22 @@ func TestAgreement(t *testing.T) {
 		}
 	}
 	cases = append(cases, agreement{"cloudrun True", withService(gcpFull, "{cloudrun: True, chain: [A]}"), true})
+	// Cloud Run jobs: the same short names, and full names under jobs/.
+	jobs := append(slices.Clone(cr), `projects/p/locations/r/jobs/j`, `projects/p/locations/r/jobs/j/x`,
+		`projects//locations/r/jobs/j`, `projects/p/locations/r/jobs/`, `jobs/j`)
+	for _, v := range jobs {
+		for g, gcp := range gcps {
+			add("cloudrun_job "+v+" gcp "+g, withService(gcp, "{cloudrun_job: "+v+", chain: [A]}"))
+		}
+	}
+	cases = append(cases, agreement{"cloudrun_job True", withService(gcpFull, "{cloudrun_job: True, chain: [A]}"), true})
+	// Traffic tags: their shape, and only on cloudrun consumers.
+	for _, v := range []string{`e2e`, `green-1`, `a`, `E2E`, `e2e_tag`, `-e2e`, `e2e-`, `1e2e`, `"e 2e"`, `""`, `~`, `123`, `true`, `[e2e]`} {
+		add("tag "+v, withService(gcpFull, "{cloudrun: api, tag: "+v+", chain: [A]}"))
+		add("job tag "+v, withService(gcpFull, "{cloudrun_job: migrate, tag: "+v+", chain: [A]}"))
+		add("manifest tag "+v, withService(gcpFull, "{manifest: m.yaml, tag: "+v+", chain: [A]}"))
+	}
+	cases = append(cases, agreement{"tag True", withService(gcpFull, "{cloudrun: api, tag: True, chain: [A]}"), true})
 	for g, gcp := range gcps {
 		add("cloudrun and secretmanager full, gcp "+g, withService(gcp,
 			"{cloudrun: projects/p/locations/r/services/s, chain: [{secretmanager: projects/p/secrets/s}]}"))
@@ -672,7 +691,8 @@ func TestAgreement(t *testing.T) {
 	// Service kinds and consumers.
 	for _, v := range []string{
 		`{chain: [A]}`, `{name: n, chain: [A]}`, `{manifest: m.yaml, set_secrets: "A=a:1", chain: [A]}`,
-		`{cloudrun: s, manifest: m.yaml, chain: [A]}`, `{manifest: m.yaml}`, `{manifest: m.yaml, chain: [A], chian: [A]}`,
+		`{cloudrun: s, manifest: m.yaml, chain: [A]}`, `{cloudrun: s, cloudrun_job: j, chain: [A]}`,
+		`{cloudrun_job: j, set_secrets: "A=a:1", chain: [A]}`, `{cloudrun_job: j}`, `{manifest: m.yaml}`, `{manifest: m.yaml, chain: [A], chian: [A]}`,
 		`{set_secrets: "A=a:1", chain: [A]}`, `m.yaml`, `~`, `[manifest]`,
 	} {
 		add("service "+v, withService(gcpFull, v))
