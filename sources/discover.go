@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -29,14 +30,18 @@ type SecretGetter interface {
 	GetSecret(ctx context.Context, req *secretmanagerpb.GetSecretRequest, opts ...gax.CallOption) (*secretmanagerpb.Secret, error)
 }
 
-// Inventory is what `init` found: the live services of a project and
-// region, and the Secret Manager secrets their templates read.
+// Inventory is what `init` found: the live services and jobs of a project
+// in some regions, and the Secret Manager secrets their templates read.
 type Inventory struct {
-	// Project and Region are as asked; Region "-" means every region.
+	// Project and Regions are as asked.
 	Project string
-	Region  string
-	// Services are sorted by short name, then region.
+	Regions []string
+	// Services are the services and jobs found, sorted by short name,
+	// then region, services before jobs.
 	Services []*DiscoveredService
+	// JobsErr is why jobs could not be listed (they are then left out:
+	// services are what init is mostly for), or nil.
+	JobsErr error
 	// Secrets are grouped by normalised secret name and sorted by it.
 	Secrets []*SecretReaders
 	// ProjectNumber is the number of Project when a listed service's name
@@ -51,10 +56,13 @@ type Inventory struct {
 	NumberErr error
 }
 
-// DiscoveredService is one listed service, reduced to its template.
+// DiscoveredService is one listed service or job, reduced to its template.
 type DiscoveredService struct {
 	// Name is the full resource name as the API gave it.
 	Name string
+	// Job is true for a Cloud Run job (projects/P/locations/R/jobs/J),
+	// whose containers come from its task template.
+	Job bool
 	// Region and ID are its location and short name.
 	Region string
 	ID     string
@@ -107,8 +115,12 @@ type SecretReader struct {
 	Files []string
 }
 
-// Discover lists the services of project in region ("-" for every region)
-// and groups the secret references of their templates by secret.
+// Discover lists the services and jobs of project in each region and
+// groups the secret references of their templates by secret. The v2 API
+// lists one region at a time: the "-" wildcard is refused by it.
+//
+// Jobs are listed when jobs is not nil; a failure to list them is kept in
+// Inventory.JobsErr rather than failing the discovery.
 //
 // A reference may name the secret's project by number
 // (projects/NUMBER/secrets/S). When no listed service's name carries that
@@ -117,37 +129,70 @@ type SecretReader struct {
 // secretmanager.secrets.get). If that fails, or secrets is nil, such
 // numbers are listed in Unmatched and their secrets kept apart; Discover
 // never fails for it.
-func Discover(ctx context.Context, lister ServiceLister, secrets SecretGetter, project, region string) (*Inventory, error) {
-	parent := fmt.Sprintf("projects/%s/locations/%s", project, region)
-	if lister == nil {
-		return nil, fmt.Errorf("%s: no Cloud Run client configured", parent)
+func Discover(ctx context.Context, lister ServiceLister, jobs JobLister, secrets SecretGetter, project string, regions []string) (*Inventory, error) {
+	if len(regions) == 0 {
+		return nil, fmt.Errorf("projects/%s: no region to list", project)
 	}
-	inv := &Inventory{Project: project, Region: region}
-	it := lister.ListServices(ctx, &runpb.ListServicesRequest{Parent: parent})
+	if lister == nil {
+		return nil, fmt.Errorf("projects/%s/locations/%s: no Cloud Run client configured", project, regions[0])
+	}
+	inv := &Inventory{Project: project, Regions: regions}
 	// Services are listed under projects/P, so whatever spelling of the
 	// project their names carry (the id, or the number) is P as well.
 	home := map[string]bool{project: true}
-	for {
-		svc, err := it.Next()
-		if errors.Is(err, iterator.Done) {
-			break
+	for _, region := range regions {
+		parent := fmt.Sprintf("projects/%s/locations/%s", project, region)
+		it := lister.ListServices(ctx, &runpb.ListServicesRequest{Parent: parent})
+		for {
+			svc, err := it.Next()
+			if errors.Is(err, iterator.Done) {
+				break
+			}
+			if err != nil {
+				return nil, cloudError(parent, "run.services.list", err)
+			}
+			ds, err := discoveredService(svc)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", parent, err)
+			}
+			home[ProjectOf(ds.Name)] = true
+			inv.Services = append(inv.Services, ds)
 		}
-		if err != nil {
-			return nil, cloudError(parent, "run.services.list", err)
+		if jobs == nil || inv.JobsErr != nil {
+			continue
 		}
-		ds, err := discoveredService(svc)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", parent, err)
+		jit := jobs.ListJobs(ctx, &runpb.ListJobsRequest{Parent: parent})
+		for {
+			j, err := jit.Next()
+			if errors.Is(err, iterator.Done) {
+				break
+			}
+			if err != nil {
+				inv.JobsErr = cloudError(parent, "run.jobs.list", err)
+				break
+			}
+			dj, err := discoveredJob(j)
+			if err != nil {
+				inv.JobsErr = fmt.Errorf("%s: %w", parent, err)
+				break
+			}
+			home[ProjectOf(dj.Name)] = true
+			inv.Services = append(inv.Services, dj)
 		}
-		home[ProjectOf(ds.Name)] = true
-		inv.Services = append(inv.Services, ds)
+	}
+	if inv.JobsErr != nil {
+		// All or none: a partial list of jobs would look complete.
+		inv.Services = slices.DeleteFunc(inv.Services, func(s *DiscoveredService) bool { return s.Job })
 	}
 	sort.SliceStable(inv.Services, func(i, j int) bool {
 		a, b := inv.Services[i], inv.Services[j]
 		if a.ID != b.ID {
 			return a.ID < b.ID
 		}
-		return a.Region < b.Region
+		if a.Region != b.Region {
+			return a.Region < b.Region
+		}
+		return !a.Job && b.Job
 	})
 	inv.ProjectNumber = knownNumber(home)
 	if unknown := unknownNumbers(home, inv.Services); len(unknown) > 0 {
@@ -323,6 +368,20 @@ func projectNumber(ctx context.Context, secrets SecretGetter, project string, ca
 		return "", fmt.Errorf("%w (nor could %d other %s)", first, tried-1, other)
 	}
 	return "", first
+}
+
+func discoveredJob(j *runpb.Job) (*DiscoveredService, error) {
+	p := strings.Split(j.GetName(), "/")
+	if len(p) != 6 || p[0] != "projects" || p[2] != "locations" || p[4] != "jobs" || p[1] == "" || p[3] == "" || p[5] == "" {
+		return nil, fmt.Errorf("the API listed a job with a malformed name %q", j.GetName())
+	}
+	return &DiscoveredService{
+		Name:       j.GetName(),
+		Job:        true,
+		Region:     p[3],
+		ID:         p[5],
+		Containers: JobWorkload(j).Containers,
+	}, nil
 }
 
 func discoveredService(svc *runpb.Service) (*DiscoveredService, error) {

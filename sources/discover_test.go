@@ -109,7 +109,7 @@ func describeInventory(inv *Inventory) string {
 func TestDiscoverAllRegions(t *testing.T) {
 	fc := discoverFake(t, discoverFixture)
 	srv := fc.srv
-	inv, err := Discover(context.Background(), fc.run, fc.sm, "p", "-")
+	inv, err := Discover(context.Background(), fc.run, nil, fc.sm, "p", []string{"r1", "r2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,8 +130,10 @@ secret projects/p/secrets/s3 id=s3 project=p foreign=false services=1
 	if got := describeInventory(inv); got != want {
 		t.Errorf("inventory:\n%s\nwant:\n%s", got, want)
 	}
-	if n := srv.CallsFor("ListServices", "projects/p/locations/-"); n != 1 {
-		t.Errorf("ListServices on projects/p/locations/- called %d times, want 1", n)
+	for _, parent := range []string{"projects/p/locations/r1", "projects/p/locations/r2"} {
+		if n := srv.CallsFor("ListServices", parent); n != 1 {
+			t.Errorf("ListServices on %s called %d times, want 1", parent, n)
+		}
 	}
 	// A service's name carries the number: nothing to look up.
 	if n := srv.Calls("GetSecret"); n != 0 || inv.ProjectNumber != "100000000001" || inv.Unmatched != nil {
@@ -169,7 +171,7 @@ secret projects/p/secrets/s3 id=s3 project=p foreign=false services=1
 
 func TestDiscoverOneRegion(t *testing.T) {
 	fc := discoverFake(t, discoverFixture)
-	inv, err := Discover(context.Background(), fc.run, fc.sm, "p", "r2")
+	inv, err := Discover(context.Background(), fc.run, nil, fc.sm, "p", []string{"r2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +186,7 @@ secret projects/p/secrets/s1 id=s1 project=p foreign=false services=1
 
 func TestDiscoverEmpty(t *testing.T) {
 	fc := discoverFake(t, discoverFixture)
-	inv, err := Discover(context.Background(), fc.run, fc.sm, "third", "r1")
+	inv, err := Discover(context.Background(), fc.run, nil, fc.sm, "third", []string{"r1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +207,7 @@ func TestDiscoverErrors(t *testing.T) {
 		t.Run(tc.code.String(), func(t *testing.T) {
 			fc := discoverFake(t, discoverFixture)
 			fc.srv.SetFault("ListServices", "", tc.code)
-			inv, err := Discover(context.Background(), fc.run, fc.sm, "p", "r1")
+			inv, err := Discover(context.Background(), fc.run, nil, fc.sm, "p", []string{"r1"})
 			if err == nil {
 				t.Fatalf("want an error, got:\n%s", describeInventory(inv))
 			}
@@ -221,7 +223,7 @@ func TestDiscoverErrors(t *testing.T) {
 }
 
 func TestDiscoverNoClient(t *testing.T) {
-	if _, err := Discover(context.Background(), nil, nil, "p", "r1"); err == nil || !strings.Contains(err.Error(), "projects/p/locations/r1") {
+	if _, err := Discover(context.Background(), nil, nil, nil, "p", []string{"r1"}); err == nil || !strings.Contains(err.Error(), "projects/p/locations/r1") {
 		t.Errorf("nil lister: error %v, want one naming the location", err)
 	}
 }
@@ -271,7 +273,7 @@ secret projects/p/secrets/s2 id=s2 project=p foreign=false services=1
 
 func TestDiscoverLearnsProjectNumber(t *testing.T) {
 	fc := discoverFake(t, numberedFixture)
-	inv, err := Discover(context.Background(), fc.run, fc.sm, "p", "r1")
+	inv, err := Discover(context.Background(), fc.run, nil, fc.sm, "p", []string{"r1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +305,7 @@ func TestDiscoverNumberFromAnotherSecret(t *testing.T) {
 	// which tells that 100000000002 is another project.
 	fixture := strings.Replace(numberedFixture, "projects/100000000001/secrets/s1", "s1", -1)
 	fc := discoverFake(t, fixture)
-	inv, err := Discover(context.Background(), fc.run, fc.sm, "p", "r1")
+	inv, err := Discover(context.Background(), fc.run, nil, fc.sm, "p", []string{"r1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +345,7 @@ func TestDiscoverNumberLookupFails(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			fc := discoverFake(t, numberedFixture)
 			fc.srv.SetFault("GetSecret", "", tc.code)
-			inv, err := Discover(context.Background(), fc.run, fc.sm, "p", "r1")
+			inv, err := Discover(context.Background(), fc.run, nil, fc.sm, "p", []string{"r1"})
 			if err != nil {
 				t.Fatalf("a failed number lookup must not fail discovery: %v", err)
 			}
@@ -376,7 +378,7 @@ func TestDiscoverNumberLookupBounded(t *testing.T) {
 	}
 	fc := discoverFake(t, fixture)
 	fc.srv.SetFault("GetSecret", "", codes.PermissionDenied)
-	inv, err := Discover(context.Background(), fc.run, fc.sm, "p", "r1")
+	inv, err := Discover(context.Background(), fc.run, nil, fc.sm, "p", []string{"r1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,7 +392,7 @@ func TestDiscoverNumberLookupBounded(t *testing.T) {
 
 func TestDiscoverNumberLookupNoClient(t *testing.T) {
 	fc := discoverFake(t, numberedFixture)
-	inv, err := Discover(context.Background(), fc.run, nil, "p", "r1")
+	inv, err := Discover(context.Background(), fc.run, nil, nil, "p", []string{"r1"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -21,16 +22,22 @@ import (
 
 	"google.golang.org/api/option"
 
+	"github.com/secret-preflight/secret-preflight/schema"
 	"github.com/secret-preflight/secret-preflight/sources"
 )
 
-const initUsage = `usage: secret-preflight init --project P --region R [-o FILE [--force]]
+const initUsage = `usage: secret-preflight init --project P --region R[,R...] [-o FILE [--force]]
 
-Lists the Cloud Run services of project P in region R (- for every region),
-reads the Secret Manager secrets their templates use (env secretKeyRefs and
-secret volumes), and prints a starter config with one entry per secret that
-more than one service reads. Fill in each runner chain, then run
+Lists the Cloud Run services and jobs of project P in each region R, reads
+the Secret Manager secrets their templates use (env secretKeyRefs and secret
+volumes), and prints a starter config with one entry per secret, the ones
+several services read first. Fill in each runner chain, then run
 'secret-preflight validate' and 'secret-preflight check'.
+
+Exit status: 0 a config was written; 1 nothing to write (no service or job
+found, or none reads a secret); 2 bad usage or the file could not be
+written; 3 the services could not be listed (permission, unknown project,
+unavailable).
 
 flags:
 `
@@ -43,7 +50,7 @@ func runInit(ctx context.Context, args []string, e *env, stdout, stderr io.Write
 		fs.PrintDefaults()
 	}
 	project := fs.String("project", "", "Google Cloud project id whose Cloud Run services to read (required)")
-	region := fs.String("region", "", "region of the services, or - for every region (required)")
+	region := fs.String("region", "", "regions of the services and jobs, comma-separated, e.g. us-central1,europe-west1 (required)")
 	out := fs.String("o", "", "write the config to FILE instead of stdout")
 	force := fs.Bool("force", false, "with -o, overwrite FILE if it exists")
 	timeout := fs.Duration("timeout", 60*time.Second, "give up listing services after this long")
@@ -58,17 +65,24 @@ func runInit(ctx context.Context, args []string, e *env, stdout, stderr io.Write
 		fmt.Fprintln(stderr, "run 'secret-preflight init -h' for usage")
 		return exitUsage
 	}
+	regions, regionErr := initRegions(*region)
 	switch {
 	case fs.NArg() > 0:
 		return usageErr("unexpected argument %q", fs.Arg(0))
 	case *project == "":
 		return usageErr("--project is required")
 	case *region == "":
-		return usageErr("--region is required (a region such as us-central1, or - for every region)")
+		return usageErr("--region is required (a region such as us-central1, or several: us-central1,europe-west1)")
 	case !initSegmentOK(*project):
 		return usageErr("--project %q is not a project id", *project)
-	case !initSegmentOK(*region):
-		return usageErr("--region %q is not a region", *region)
+	case slices.Contains(regions, "-"):
+		// The v2 API refuses the wildcard location, and v1's every-region
+		// listing is another API: ask for the regions instead of guessing.
+		return usageErr("--region -: the Cloud Run v2 API lists one region at a time and refuses the - wildcard; "+
+			"give the regions you deploy to, comma-separated (e.g. --region us-central1,europe-west1). "+
+			"'gcloud run services list --project %s' and 'gcloud run jobs list --project %s' show the regions in use", *project, *project)
+	case regionErr != nil:
+		return usageErr("%v", regionErr)
 	case *force && *out == "":
 		return usageErr("--force only applies with -o FILE")
 	case *timeout <= 0:
@@ -84,24 +98,44 @@ func runInit(ctx context.Context, args []string, e *env, stdout, stderr io.Write
 
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	client, err := runapi.NewServicesClient(ctx, clientOptions(e.get(envRunEmulator))...)
+	runOpts := clientOptions(e.get(envRunEmulator))
+	client, err := runapi.NewServicesClient(ctx, runOpts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "secret-preflight init: connecting to Cloud Run: %v\n", err)
 		return exitIncomplete
 	}
 	defer client.Close()
+	var jobs sources.JobLister
+	if jc, err := runapi.NewJobsClient(ctx, runOpts...); err != nil {
+		fmt.Fprintf(stderr, "secret-preflight init: connecting to the Cloud Run Jobs API: %v; jobs are left out\n", err)
+	} else {
+		defer jc.Close()
+		jobs = jc
+	}
 	sm := &initSecretGetter{opts: clientOptions(e.get(envSMEmulator))}
 	defer sm.Close()
-	inv, err := sources.Discover(ctx, client, sm, *project, *region)
+	inv, err := sources.Discover(ctx, client, jobs, sm, *project, regions)
 	if err != nil {
 		fmt.Fprintf(stderr, "secret-preflight init: cannot list services: %v\n", err)
+		if st := sources.CodeOf(err); st == "PermissionDenied" || st == "NotFound" {
+			fmt.Fprintf(stderr, "check --project %s: it must be the id of an existing project (gcloud projects list), and the caller needs run.services.list on it (roles/run.viewer)\n", *project)
+		}
 		return exitIncomplete
+	}
+	if inv.JobsErr != nil {
+		fmt.Fprintf(stderr, "secret-preflight init: Cloud Run jobs could not be listed, so none is in the config: %v\n", inv.JobsErr)
 	}
 	doc, ok := renderInit(inv)
 	if !ok {
-		fmt.Fprintf(stderr, "secret-preflight init: none of the %d Cloud Run services in projects/%s/locations/%s reads a Secret Manager secret; no config written\n",
-			len(inv.Services), inv.Project, inv.Region)
-		return exitOK
+		where := fmt.Sprintf("project %s in %s", inv.Project, initRegionText(inv.Regions))
+		if len(inv.Services) == 0 {
+			fmt.Fprintf(stderr, "secret-preflight init: found no Cloud Run service or job in %s; no config written\n", where)
+			fmt.Fprintf(stderr, "check --project and --region: 'gcloud run services list --project %s' shows the regions your services are in\n", inv.Project)
+		} else {
+			fmt.Fprintf(stderr, "secret-preflight init: found %s in %s, but none reads a Secret Manager secret (an env var from a secret, or a secret volume); no config written\n",
+				initFound(inv), where)
+		}
+		return exitFindings
 	}
 	if *out == "" {
 		if _, err := stdout.Write(doc); err != nil {
@@ -167,6 +201,41 @@ func initWriteNew(path string, data []byte, force bool) error {
 	return f.Close()
 }
 
+// initRegions splits --region's comma-separated list, dropping repeats.
+func initRegions(s string) ([]string, error) {
+	var out []string
+	for _, r := range strings.Split(s, ",") {
+		r = strings.TrimSpace(r)
+		if !initSegmentOK(r) {
+			return nil, fmt.Errorf("--region %q is not a comma-separated list of regions", s)
+		}
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// initRegionText names the regions listed: "region r" or "regions a, b".
+func initRegionText(regions []string) string {
+	return initPick(len(regions), "region ", "regions ") + strings.Join(regions, ", ")
+}
+
+// initFound counts what was listed: "3 Cloud Run services and 1 job".
+func initFound(inv *sources.Inventory) string {
+	jobs := 0
+	for _, s := range inv.Services {
+		if s.Job {
+			jobs++
+		}
+	}
+	out := initPlural(len(inv.Services)-jobs, "Cloud Run service", "Cloud Run services")
+	if jobs > 0 {
+		out += " and " + initPlural(jobs, "job", "jobs")
+	}
+	return out
+}
+
 // initSegmentOK accepts what can sit between slashes of a resource name.
 func initSegmentOK(s string) bool {
 	return s != "" && !strings.ContainsAny(s, "/ \t\r\n\x00")
@@ -179,7 +248,11 @@ type initEntry struct {
 }
 
 // renderInit writes the starter config. It returns false when no service
-// reads any secret: there is nothing a valid config could declare.
+// or job reads any secret: there is nothing a valid config could declare.
+//
+// Every secret gets an entry, including those a single service reads: the
+// commonest setup is a test runner against one backend, and that pair is
+// exactly what the commented runner block completes.
 func renderInit(inv *sources.Inventory) ([]byte, bool) {
 	if len(inv.Secrets) == 0 {
 		return nil, false
@@ -202,17 +275,20 @@ func renderInit(inv *sources.Inventory) ([]byte, bool) {
 	region := configRegion(inv)
 
 	var b bytes.Buffer
-	where := "region " + inv.Region
-	if inv.Region == "-" {
-		where = "every region"
-	}
-	fmt.Fprintf(&b, "# Starter config written by: secret-preflight init --project %s --region %s\n", inv.Project, inv.Region)
+	// Editors with the YAML language server validate and complete the
+	// file against the schema from this first line.
+	fmt.Fprintf(&b, "# yaml-language-server: $schema=%s\n", schema.ConfigV1ID)
+	fmt.Fprintf(&b, "# Starter config written by: secret-preflight init --project %s --region %s\n", inv.Project, strings.Join(inv.Regions, ","))
 	fmt.Fprintf(&b, "# from the templates of the %s of project %s in %s.\n",
-		initPlural(len(inv.Services), "Cloud Run service", "Cloud Run services"), inv.Project, where)
-	b.WriteString("# Each service's chain lists the env vars and secret volume files through which\n")
+		initFound(inv), inv.Project, initRegionText(inv.Regions))
+	b.WriteString("# Each consumer's chain lists the env vars and secret volume files through which\n")
 	b.WriteString("# it reads the secret; put them in the order its code tries them, and add its\n")
 	b.WriteString("# code's fallback, if any, as a final literal link. Then uncomment each runner\n")
 	b.WriteString("# block and give the chain your CI job resolves the secret through.\n")
+	if inv.JobsErr != nil {
+		fmt.Fprintf(&b, "#\n# Cloud Run jobs could not be listed, so none is below; add cloudrun_job consumers by hand:\n# %s\n",
+			initComment(inv.JobsErr.Error()))
+	}
 	if len(inv.Unmatched) > 0 {
 		// Their secrets are kept apart from the same ids of the project:
 		// say why, so that a person can merge them if they are its own.
@@ -222,45 +298,48 @@ func renderInit(inv *sources.Inventory) ([]byte, bool) {
 			inv.Project, initPick(n, "its", "their"), initPick(n, "it is", "one is"), inv.Project)
 		fmt.Fprintf(&b, "# The number of %s could not be looked up: %s\n", inv.Project, initComment(inv.NumberErr.Error()))
 	}
-	entries := shared
-	if len(shared) == 0 {
-		// A config needs at least one secret: declare the single-reader
-		// ones, which can still be compared with the runner.
-		b.WriteString("#\n# No secret is read by more than one service, so each entry below has a\n")
-		b.WriteString("# single service: it only becomes a comparison once its runner is filled in.\n")
-		entries = single
-	} else if len(single) > 0 {
-		fmt.Fprintf(&b, "#\n# %s read by only one service, so %s nothing to compare and %s left out:\n",
-			initPlural(len(single), "secret is", "secrets are"), initPick(len(single), "it has", "they have"), initPick(len(single), "is", "are"))
-		for _, e := range single {
-			svcs := e.g.Services()
-			fmt.Fprintf(&b, "#   - %s (%s): %s\n", initYAML(e.name), initYAML(e.g.Name), initYAML(serviceTarget(inv, region, svcs[0])))
-		}
-	}
 	b.WriteString("version: 1\n")
 	b.WriteString("gcp:\n")
 	fmt.Fprintf(&b, "  project: %s\n", initYAML(inv.Project))
 	fmt.Fprintf(&b, "  region: %s\n", initYAML(region))
 	b.WriteString("secrets:\n")
-	for i, e := range entries {
+	for i, e := range shared {
 		if i > 0 {
 			b.WriteString("\n")
 		}
 		writeEntry(&b, inv, region, e)
+	}
+	if len(single) > 0 {
+		if len(shared) > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "  # %s read by one service or job only: %s compared with your CI job\n",
+			initPick(len(single), "This secret is", "These secrets are"), initPick(len(single), "it is", "each is"))
+		b.WriteString("  # once its runner block is filled in (the test runner against one backend).\n")
+		for i, e := range single {
+			if i > 0 {
+				b.WriteString("\n")
+			}
+			writeEntry(&b, inv, region, e)
+		}
 	}
 	return b.Bytes(), true
 }
 
 func writeEntry(b *bytes.Buffer, inv *sources.Inventory, region string, e initEntry) {
 	g := e.g
-	fmt.Fprintf(b, "  # %s, read by %s\n", initYAML(g.Name), initPlural(len(g.Services()), "service", "services"))
+	fmt.Fprintf(b, "  # %s, read by %s\n", initYAML(g.Name), initReaders(g.Services()))
 	fmt.Fprintf(b, "  - name: %s\n", initYAML(e.name))
 	b.WriteString("    # runner:\n")
 	b.WriteString("    #   chain:\n")
 	fmt.Fprintf(b, "    #     - env: %s\n", initYAML(runnerEnv(g)))
 	b.WriteString("    services:\n")
 	for _, r := range g.Readers {
-		fmt.Fprintf(b, "      - cloudrun: %s\n", initYAML(serviceTarget(inv, region, r.Service)))
+		key := "cloudrun"
+		if r.Service.Job {
+			key = "cloudrun_job"
+		}
+		fmt.Fprintf(b, "      - %s: %s\n", key, initYAML(serviceTarget(inv, region, r.Service)))
 		if len(r.Service.Containers) > 1 {
 			fmt.Fprintf(b, "        container: %s\n", initYAML(r.Container))
 		}
@@ -273,6 +352,24 @@ func writeEntry(b *bytes.Buffer, inv *sources.Inventory, region string, e initEn
 		}
 		fmt.Fprintf(b, "        chain: [%s]\n", strings.Join(links, ", "))
 	}
+}
+
+// initReaders counts the services and jobs of one secret: "2 services",
+// "1 service and 1 job".
+func initReaders(ss []*sources.DiscoveredService) string {
+	jobs := 0
+	for _, s := range ss {
+		if s.Job {
+			jobs++
+		}
+	}
+	switch {
+	case jobs == 0:
+		return initPlural(len(ss), "service", "services")
+	case jobs == len(ss):
+		return initPlural(jobs, "job", "jobs")
+	}
+	return initPlural(len(ss)-jobs, "service", "services") + " and " + initPlural(jobs, "job", "jobs")
 }
 
 // secretNames gives each secret its config name: the secret id, unless
@@ -294,32 +391,34 @@ func secretNames(gs []*sources.SecretReaders) map[*sources.SecretReaders]string 
 	return out
 }
 
-// configRegion is gcp.region: the region asked for or, for every region,
-// the one most services are in (the others get full names).
+// configRegion is gcp.region: the region asked for or, for several, the
+// one most services and jobs are in (the others get full names); a tie
+// goes to the region named first.
 func configRegion(inv *sources.Inventory) string {
-	if inv.Region != "-" {
-		return inv.Region
-	}
 	count := map[string]int{}
 	for _, s := range inv.Services {
 		count[s.Region]++
 	}
-	best := ""
-	for r, n := range count {
-		if best == "" || n > count[best] || (n == count[best] && r < best) {
+	best := inv.Regions[0]
+	for _, r := range inv.Regions[1:] {
+		if count[r] > count[best] {
 			best = r
 		}
 	}
 	return best
 }
 
-// serviceTarget is the cloudrun: value: the short name for services in
+// serviceTarget is the cloudrun: or cloudrun_job: value: the short name in
 // gcp.region, else the full name (spelt with the project id).
 func serviceTarget(inv *sources.Inventory, region string, s *sources.DiscoveredService) string {
 	if s.Region == region {
 		return s.ID
 	}
-	return fmt.Sprintf("projects/%s/locations/%s/services/%s", inv.Project, s.Region, s.ID)
+	collection := "services"
+	if s.Job {
+		collection = "jobs"
+	}
+	return fmt.Sprintf("projects/%s/locations/%s/%s/%s", inv.Project, s.Region, collection, s.ID)
 }
 
 // runnerEnv suggests the runner's env var: the name the services use most

@@ -113,7 +113,7 @@ func parseConfig(t *testing.T, name, doc string) *config.Config {
 
 func TestInitAllRegions(t *testing.T) {
 	h := newHarness(t, initFixture)
-	code, out, errs := h.run("init", "--project", "stg", "--region", "-")
+	code, out, errs := h.run("init", "--project", "stg", "--region", "us-central1,europe-west1")
 	if code != exitOK {
 		t.Fatalf("exit %d, want 0; stderr:\n%s", code, errs)
 	}
@@ -130,11 +130,13 @@ func TestInitAllRegions(t *testing.T) {
 			t.Errorf("%s: the runner should be commented out", s.Name)
 		}
 	}
-	if got, want := strings.Join(names, ","), "api-key,jwt,jwt@shared"; got != want {
-		t.Errorf("secrets %s, want %s (reports-token has one reader)", got, want)
+	// Shared secrets first, then reports-token, which worker alone reads:
+	// the runner against one backend is a comparison too.
+	if got, want := strings.Join(names, ","), "api-key,jwt,jwt@shared,reports-token"; got != want {
+		t.Errorf("secrets %s, want %s", got, want)
 	}
-	if !strings.Contains(out, "reports-token") {
-		t.Errorf("the single-reader secret should be listed in the header comment")
+	if !strings.HasPrefix(out, "# yaml-language-server: $schema=https://raw.githubusercontent.com/secret-preflight/secret-preflight/main/schema/config-v1.json\n") {
+		t.Errorf("the first line should point editors at the schema:\n%s", out)
 	}
 
 	filled := parseConfig(t, "uncommented.yaml", uncommentRunners(out))
@@ -167,7 +169,7 @@ func initByIDFixture(t *testing.T) string {
 
 func TestInitNumberedReferenceMerged(t *testing.T) {
 	h := newHarness(t, initByIDFixture(t))
-	code, out, errs := h.run("init", "--project", "stg", "--region", "-")
+	code, out, errs := h.run("init", "--project", "stg", "--region", "us-central1,europe-west1")
 	if code != exitOK {
 		t.Fatalf("exit %d, want 0; stderr:\n%s", code, errs)
 	}
@@ -190,7 +192,7 @@ func TestInitNumberedReferenceMerged(t *testing.T) {
 func TestInitNumberLookupDenied(t *testing.T) {
 	h := newHarness(t, initByIDFixture(t))
 	h.srv.SetFault("GetSecret", "", codes.PermissionDenied)
-	code, out, errs := h.run("init", "--project", "stg", "--region", "-")
+	code, out, errs := h.run("init", "--project", "stg", "--region", "us-central1,europe-west1")
 	if code != exitOK {
 		t.Fatalf("a failed number lookup must not fail init: exit %d; stderr:\n%s", code, errs)
 	}
@@ -199,14 +201,14 @@ func TestInitNumberLookupDenied(t *testing.T) {
 		"# Project 111111111111, named by number in secret references, could not be matched\n",
 		"# The number of stg could not be looked up: projects/stg/secrets/jwt: PermissionDenied: the caller lacks IAM permission secretmanager.secrets.get on it",
 		// Today's split, kept: the numbered jwt has auth as its only reader.
-		"#   - jwt@111111111111 (projects/111111111111/secrets/jwt): auth\n",
+		"  # projects/111111111111/secrets/jwt, read by 1 service\n  - name: jwt@111111111111\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output should contain %q:\n%s", want, out)
 		}
 	}
 	cfg := parseConfig(t, "unmatched.yaml", out)
-	if got, want := configSecretNames(cfg), "api-key,jwt,jwt@shared"; got != want {
+	if got, want := configSecretNames(cfg), "api-key,jwt,jwt@shared,jwt@111111111111,reports-token"; got != want {
 		t.Errorf("secrets %s, want %s", got, want)
 	}
 }
@@ -219,15 +221,15 @@ func TestInitOneRegion(t *testing.T) {
 	}
 	cfg := parseConfig(t, "one-region.yaml", out)
 	// worker (europe-west1) is not listed, so the foreign jwt has one
-	// reader left and only shows in the header, still told apart from jwt.
-	if got, want := configSecretNames(cfg), "api-key,jwt"; got != want {
+	// reader left: it comes after the shared ones, still told apart from jwt.
+	if got, want := configSecretNames(cfg), "api-key,jwt,jwt@shared"; got != want {
 		t.Errorf("secrets %s, want %s", got, want)
 	}
 	if strings.Contains(out, "worker") || strings.Contains(out, "europe-west1") {
 		t.Errorf("a service of another region leaked into the output:\n%s", out)
 	}
-	if !strings.Contains(out, "#   - jwt@shared (projects/shared/secrets/jwt): api\n") {
-		t.Errorf("the foreign jwt read by api only should be in the header:\n%s", out)
+	if !strings.Contains(out, "  # projects/shared/secrets/jwt, read by 1 service\n  - name: jwt@shared\n") {
+		t.Errorf("the foreign jwt read by api only should be an entry of its own:\n%s", out)
 	}
 }
 
@@ -242,8 +244,8 @@ func TestInitNoSharedSecret(t *testing.T) {
 	if len(cfg.Secrets) != 2 || cfg.Secrets[0].Name != "jwt" || cfg.Secrets[1].Name != "reports-token" {
 		t.Errorf("secrets = %+v, want jwt and reports-token", cfg.Secrets)
 	}
-	if !strings.Contains(out, "No secret is read by more than one service") {
-		t.Errorf("the header should say why single-reader secrets are declared:\n%s", out)
+	if !strings.Contains(out, "These secrets are read by one service or job only") {
+		t.Errorf("the config should say why single-reader secrets are declared:\n%s", out)
 	}
 }
 
@@ -255,11 +257,11 @@ services:
     template: {containers: [{name: quiet}]}
 `)
 	code, out, errs := h.run("init", "--project", "stg", "--region", "us-central1")
-	if code != exitOK || out != "" {
-		t.Fatalf("exit %d stdout %q, want 0 and nothing", code, out)
+	if code != exitFindings || out != "" {
+		t.Fatalf("exit %d stdout %q, want 1 and nothing", code, out)
 	}
-	if !strings.Contains(errs, "none of the 1 Cloud Run services") {
-		t.Errorf("stderr should say why nothing was written: %q", errs)
+	if !strings.Contains(errs, "found 1 Cloud Run service in project stg in region us-central1, but none reads a Secret Manager secret") {
+		t.Errorf("stderr should say what was found and why nothing was written: %q", errs)
 	}
 }
 
@@ -314,7 +316,7 @@ func TestInitUsage(t *testing.T) {
 
 func TestInitOutputFile(t *testing.T) {
 	h := newHarness(t, initFixture)
-	args := []string{"init", "--project", "stg", "--region", "-"}
+	args := []string{"init", "--project", "stg", "--region", "us-central1,europe-west1"}
 	_, want, _ := h.run(args...)
 
 	p := filepath.Join(h.dir, "secret-preflight.yaml")
@@ -450,4 +452,128 @@ func configSecretNames(cfg *config.Config) string {
 		names = append(names, s.Name)
 	}
 	return strings.Join(names, ",")
+}
+
+// The v2 API refuses the - location (and so does the fake): init says so
+// before any call and asks for the regions.
+func TestInitWildcardRegionRefused(t *testing.T) {
+	h := newHarness(t, initFixture)
+	for _, region := range []string{"-", "us-central1,-"} {
+		code, out, errs := h.run("init", "--project", "stg", "--region", region)
+		if code != exitUsage || out != "" {
+			t.Fatalf("--region %s: exit %d stdout %q, want 2 and nothing", region, code, out)
+		}
+		for _, want := range []string{"refuses the - wildcard", "--region us-central1,europe-west1", "gcloud run services list --project stg"} {
+			if !strings.Contains(errs, want) {
+				t.Errorf("--region %s: stderr should say %q: %s", region, want, errs)
+			}
+		}
+	}
+	if n := h.srv.Calls("ListServices"); n != 0 {
+		t.Errorf("%d ListServices calls, want 0", n)
+	}
+	for _, bad := range []string{"us-central1,", "a b", ",us-central1"} {
+		if code, _, errs := h.run("init", "--project", "stg", "--region", bad); code != exitUsage || !strings.Contains(errs, "comma-separated list of regions") {
+			t.Errorf("--region %q: exit %d stderr %q, want 2", bad, code, errs)
+		}
+	}
+}
+
+// A region without services (or a mistyped one) writes nothing and says
+// what was found: exit 1, as there is nothing to write.
+func TestInitNothingFound(t *testing.T) {
+	h := newHarness(t, initFixture)
+	code, out, errs := h.run("init", "--project", "stg", "--region", "asia-east1,us-east4")
+	if code != exitFindings || out != "" {
+		t.Fatalf("exit %d stdout %q, want 1 and nothing", code, out)
+	}
+	for _, want := range []string{"found no Cloud Run service or job in project stg in regions asia-east1, us-east4", "no config written", "gcloud run services list --project stg"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr should say %q: %s", want, errs)
+		}
+	}
+	for _, r := range []string{"asia-east1", "us-east4"} {
+		if n := h.srv.CallsFor("ListServices", "projects/stg/locations/"+r); n != 1 {
+			t.Errorf("ListServices on %s: %d calls, want 1", r, n)
+		}
+	}
+}
+
+// A mistyped project is refused by the API (PermissionDenied, as Cloud Run
+// answers for a project the caller cannot see): exit 3, naming the flag.
+func TestInitUnknownProject(t *testing.T) {
+	h := newHarness(t, initFixture)
+	code, out, errs := h.run("init", "--project", "stgg", "--region", "us-central1")
+	if code != exitIncomplete || out != "" {
+		t.Fatalf("exit %d stdout %q, want 3 and nothing", code, out)
+	}
+	for _, want := range []string{"projects/stgg/locations/us-central1: PermissionDenied", "run.services.list", "check --project stgg", "gcloud projects list"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr should say %q: %s", want, errs)
+		}
+	}
+}
+
+// Jobs are discovered with the services and become cloudrun_job consumers;
+// a secret read by one service and one job is shared.
+func TestInitJobs(t *testing.T) {
+	const key = "init-jobs-signing-key-0123456789abcdef"
+	fixture := `
+projects: {stg: "111111111111"}
+secrets:
+  - name: projects/stg/secrets/jwt
+    versions: [{value: "` + key + `"}]
+services:
+  - name: projects/stg/locations/us-central1/services/api
+    latestReadyRevision: projects/stg/locations/us-central1/services/api/revisions/api-1
+    trafficStatuses: [{type: TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST, percent: 100}]
+    template:
+      containers:
+        - name: app
+          env: [{name: JWT_SECRET, valueSource: {secretKeyRef: {secret: jwt, version: "1"}}}]
+revisions:
+  - name: projects/stg/locations/us-central1/services/api/revisions/api-1
+    containers:
+      - name: app
+        env: [{name: JWT_SECRET, valueSource: {secretKeyRef: {secret: jwt, version: "1"}}}]
+jobs:
+  - name: projects/stg/locations/europe-west1/jobs/db-migrate
+    template:
+      template:
+        containers:
+          - name: migrate
+            env: [{name: MIGRATE_JWT, valueSource: {secretKeyRef: {secret: jwt, version: "1"}}}]
+`
+	h := newHarness(t, fixture)
+	code, out, errs := h.run("init", "--project", "stg", "--region", "us-central1,europe-west1")
+	if code != exitOK {
+		t.Fatalf("init: exit %d; stderr:\n%s", code, errs)
+	}
+	for _, want := range []string{
+		"# from the templates of the 1 Cloud Run service and 1 job of project stg",
+		"  # projects/stg/secrets/jwt, read by 1 service and 1 job\n",
+		"      - cloudrun_job: projects/stg/locations/europe-west1/jobs/db-migrate\n        chain: [MIGRATE_JWT]\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output should contain %q:\n%s", want, out)
+		}
+	}
+	cfg := h.write("secret-preflight.yaml", uncommentRunners(out))
+	h.env["JWT_SECRET"] = key
+	code, r, errs := h.checkJSON(cfg)
+	if code != exitOK || r.Result != "pass" {
+		t.Fatalf("check: exit %d result %s; findings %+v; stderr:\n%s\nconfig:\n%s", code, r.Result, r.Findings, errs, out)
+	}
+	if c := consumerByID(t, r, "cloudrun_job:db-migrate/migrate"); !c.Resolved || c.Kind != "cloudrun_job" {
+		t.Errorf("job consumer %+v", c)
+	}
+
+	// Without run.jobs.list the services are still written, and the
+	// config says jobs are missing.
+	h.srv.SetFault("ListJobs", "", codesPermissionDenied)
+	code, out, errs = h.run("init", "--project", "stg", "--region", "us-central1,europe-west1")
+	if code != exitOK || strings.Contains(out, "- cloudrun_job:") || !strings.Contains(out, "# Cloud Run jobs could not be listed") ||
+		!strings.Contains(errs, "run.jobs.list") {
+		t.Errorf("exit %d, stderr %q, output:\n%s", code, errs, out)
+	}
 }

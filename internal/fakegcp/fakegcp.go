@@ -1,5 +1,5 @@
 // Package fakegcp is an in-process fake of the parts of Secret Manager v1 and
-// Cloud Run Admin v2 that secret-preflight reads, served over real gRPC so
+// Cloud Run Admin v2 (services, revisions, jobs) that secret-preflight reads, served over real gRPC so
 // that tests, `secret-preflight demo` and `secret-preflight emulator` drive
 // the official Go clients exactly as they would drive Google Cloud.
 //
@@ -63,6 +63,7 @@ func Listen(addr string, f *Fixture) (*Server, error) {
 	secretmanagerpb.RegisterSecretManagerServiceServer(s.srv, &secretManager{st: st})
 	runpb.RegisterServicesServer(s.srv, &services{st: st})
 	runpb.RegisterRevisionsServer(s.srv, &revisions{st: st})
+	runpb.RegisterJobsServer(s.srv, &jobs{st: st})
 	go func() {
 		defer close(s.done)
 		_ = s.srv.Serve(lis) // returns nil once Stop is called; other errors end the fake anyway
@@ -201,6 +202,10 @@ func permission(method string) string {
 		return "run.revisions.get"
 	case "ListRevisions":
 		return "run.revisions.list"
+	case "GetJob":
+		return "run.jobs.get"
+	case "ListJobs":
+		return "run.jobs.list"
 	}
 	return ""
 }

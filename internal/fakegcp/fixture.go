@@ -15,9 +15,9 @@ import (
 
 	"cloud.google.com/go/run/apiv2/runpb"
 	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
+	"go.yaml.in/yaml/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/secret-preflight/secret-preflight/internal/yamlerr"
 )
@@ -37,6 +37,8 @@ type Fixture struct {
 	// spelling of the project.
 	Services  []*runpb.Service
 	Revisions []*runpb.Revision
+	// Jobs are Cloud Run Admin v2 jobs, returned as they are.
+	Jobs []*runpb.Job
 
 	// Where entries came from, so that validation errors found after parsing
 	// can still point into the file.
@@ -44,6 +46,7 @@ type Fixture struct {
 	projectAt  map[string]pos
 	serviceAt  []pos
 	revisionAt []pos
+	jobAt      []pos
 }
 
 // Secret is one Secret Manager secret and its versions.
@@ -207,7 +210,7 @@ func (f *Fixture) scalar(n *yaml.Node, what string) (string, error) {
 }
 
 func (f *Fixture) decode(root *yaml.Node) error {
-	top, err := f.mapping(root, "fixture", "projects", "secrets", "services", "revisions")
+	top, err := f.mapping(root, "fixture", "projects", "secrets", "services", "revisions", "jobs")
 	if err != nil {
 		return err
 	}
@@ -255,6 +258,20 @@ func (f *Fixture) decode(root *yaml.Node) error {
 			}
 			f.Revisions = append(f.Revisions, rev)
 			f.revisionAt = append(f.revisionAt, posOf(e))
+		}
+	}
+	if n, ok := top["jobs"]; ok {
+		entries, err := f.sequence(n, "jobs")
+		if err != nil {
+			return err
+		}
+		for i, e := range entries {
+			j := &runpb.Job{}
+			if err := f.decodeProto(e, j, fmt.Sprintf("jobs[%d]", i)); err != nil {
+				return err
+			}
+			f.Jobs = append(f.Jobs, j)
+			f.jobAt = append(f.jobAt, posOf(e))
 		}
 	}
 	return nil

@@ -32,7 +32,7 @@ func runNotFound(name string) error {
 func (st *state) matches(n runName, wantProjectID string, want runName) bool {
 	id, _, _ := st.projects.resolve(n.project)
 	return id == wantProjectID &&
-		(want.location == "-" || want.location == n.location) &&
+		want.location == n.location &&
 		(want.service == "" || want.service == "-" || want.service == n.service)
 }
 
@@ -54,12 +54,15 @@ func (s *services) GetService(_ context.Context, req *runpb.GetServiceRequest) (
 	return proto.Clone(svc).(*runpb.Service), nil
 }
 
-// ListServices lists a region's services, or every region's with
-// locations/-, newest first, in one page.
+// ListServices lists a region's services, newest first, in one page. The
+// "-" location is refused, as by the real v2 API.
 func (s *services) ListServices(_ context.Context, req *runpb.ListServicesRequest) (*runpb.ListServicesResponse, error) {
 	want, ok := parseLocationName(req.GetParent())
 	if !ok {
 		return nil, invalidName("parent", req.GetParent(), "projects/*/locations/*")
+	}
+	if want.location == "-" {
+		return nil, errLocationWildcard
 	}
 	s.st.mu.Lock()
 	defer s.st.mu.Unlock()
@@ -97,11 +100,15 @@ func (r *revisions) GetRevision(_ context.Context, req *runpb.GetRevisionRequest
 }
 
 // ListRevisions lists a service's revisions, newest first, in one page. As
-// in the real API, the location and the service may be "-" for all.
+// in the real API, the service may be "-" for every service of the
+// location, but the location must be a region.
 func (r *revisions) ListRevisions(_ context.Context, req *runpb.ListRevisionsRequest) (*runpb.ListRevisionsResponse, error) {
 	want, ok := parseServiceName(req.GetParent())
 	if !ok {
 		return nil, invalidName("parent", req.GetParent(), "projects/*/locations/*/services/*")
+	}
+	if want.location == "-" {
+		return nil, errLocationWildcard
 	}
 	r.st.mu.Lock()
 	defer r.st.mu.Unlock()

@@ -75,15 +75,18 @@ func TestListServices(t *testing.T) {
 		"projects/netra-staging/locations/us-central1/services/netra-auth-service",
 		backendByID,
 	})
-	checkNames(t, list("projects/123456789012/locations/-"), []string{
+	checkNames(t, list("projects/123456789012/locations/europe-west1"), []string{
 		"projects/netra-staging/locations/europe-west1/services/netra-worker",
-		"projects/netra-staging/locations/us-central1/services/netra-auth-service",
-		backendByID,
 	})
 	checkNames(t, list("projects/netra-tools/locations/us-central1"), nil)
-	if got := s.CallsFor("ListServices", "projects/123456789012/locations/-"); got != 1 {
+	if got := s.CallsFor("ListServices", "projects/123456789012/locations/europe-west1"); got != 1 {
 		t.Errorf("CallsFor(ListServices) = %d, want 1", got)
 	}
+
+	// The v2 API has no every-region listing: it refuses the - wildcard.
+	it := c.ListServices(context.Background(), &runpb.ListServicesRequest{Parent: "projects/netra-staging/locations/-"})
+	_, err := it.Next()
+	checkStatus(t, err, codes.InvalidArgument, "Location must be a valid Google Cloud region, and cannot be the - wildcard")
 }
 
 func TestRevisions(t *testing.T) {
@@ -126,13 +129,15 @@ func TestRevisions(t *testing.T) {
 	}
 	checkNames(t, got, []string{rev42, backendByID + "/revisions/netra-backend-staging-00041-xyz"})
 
-	got, err = list("projects/netra-staging/locations/-/services/-")
+	got, err = list("projects/netra-staging/locations/us-central1/services/-")
 	if err != nil {
 		t.Fatalf("ListRevisions: %v", err)
 	}
 	if len(got) != 3 {
-		t.Errorf("all revisions = %q, want 3", got)
+		t.Errorf("all revisions of the region = %q, want 3", got)
 	}
+	_, err = list("projects/netra-staging/locations/-/services/-")
+	checkStatus(t, err, codes.InvalidArgument, "Location must be a valid Google Cloud region, and cannot be the - wildcard")
 
 	// An existing service without revisions lists none; a missing one fails.
 	got, err = list("projects/netra-staging/locations/europe-west1/services/netra-worker")

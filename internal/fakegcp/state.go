@@ -25,9 +25,12 @@ type state struct {
 	serviceKeys  []string
 	revisions    map[string]*runpb.Revision
 	revisionKeys []string
-	calls        map[string]int
-	callsFor     map[callKey]int
-	faults       map[callKey]codes.Code
+	// Cloud Run jobs by jobName.key, newest first (jobs.go).
+	jobs     map[string]*runpb.Job
+	jobKeys  []string
+	calls    map[string]int
+	callsFor map[callKey]int
+	faults   map[callKey]codes.Code
 }
 
 type callKey struct{ method, resource string }
@@ -122,6 +125,9 @@ func newState(f *Fixture) (*state, error) {
 		}
 		st.revisions[key] = proto.Clone(rev).(*runpb.Revision)
 		st.revisionKeys = append(st.revisionKeys, key)
+	}
+	if err := st.addJobs(f); err != nil {
+		return nil, err
 	}
 	// The real List methods sort by creation time, newest first; resources
 	// without one keep their fixture order after the others.
