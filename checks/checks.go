@@ -95,8 +95,17 @@ func hintForCode(c *report.Consumer) string {
 		if strings.Contains(c.Error, "secretmanager.") {
 			return "grant the identity running the check roles/secretmanager.secretAccessor on that secret (it needs secretmanager.versions.access)"
 		}
+		if c.Kind == string(config.KindCloudRunJob) {
+			return "grant the identity running the check roles/run.viewer on the job (run.jobs.get)"
+		}
 		return "grant the identity running the check roles/run.viewer on the service (run.services.get, run.revisions.get)"
 	case "NotFound":
+		switch {
+		case c.Tag != "" && strings.Contains(c.Error, "traffic tag"):
+			return "deploy the revision under test with that tag (gcloud run deploy SERVICE --no-traffic --tag " + c.Tag + ") before the check, or set tag: to one of the service's tags"
+		case c.Kind == string(config.KindCloudRunJob):
+			return "check the job name, project and region in the config against what is deployed (gcloud run jobs list)"
+		}
 		return "check the name, project and region in the config against what is deployed (gcloud run services list, gcloud secrets list)"
 	case "Unauthenticated":
 		return "authenticate first: google-github-actions/auth in Actions, or gcloud auth application-default login locally"

@@ -28,6 +28,7 @@ import (
 type Options struct {
 	Resolver     *sources.Resolver
 	CloudRun     *sources.CloudRun
+	Jobs         *sources.CloudRunJobs
 	Fingerprints *secret.Fingerprinter
 	// Only limits the run to these secret names.
 	Only []string
@@ -193,6 +194,8 @@ func expand(ctx context.Context, cfg *config.Config, c *config.Consumer, opts Op
 		return expansion{consumers: []*report.Consumer{rc}}
 	case config.KindCloudRun:
 		return expandCloudRun(ctx, cfg, c, opts)
+	case config.KindCloudRunJob:
+		return expandJob(ctx, cfg, c, opts)
 	case config.KindManifest:
 		return expandManifest(ctx, cfg, c, opts)
 	case config.KindSetSecrets:
@@ -220,15 +223,18 @@ func expandCloudRun(ctx context.Context, cfg *config.Config, c *config.Consumer,
 	if err != nil {
 		return expansion{consumers: []*report.Consumer{failed(c, "cloudrun:"+c.Target, c.Target, err)}}
 	}
-	ws, notes, err := opts.CloudRun.Serving(ctx, name)
+	ws, notes, err := opts.CloudRun.Select(ctx, name, c.Tag)
 	if err != nil {
-		return expansion{consumers: []*report.Consumer{failed(c, "cloudrun:"+path.Base(name), name, err)}, notes: notes}
+		rc := failed(c, "cloudrun:"+path.Base(name), name, err)
+		rc.Tag = c.Tag
+		return expansion{consumers: []*report.Consumer{rc}, notes: notes}
 	}
 	exp := expansion{notes: notes}
+	lacking := lackingContainer(ws, c.Container)
 	for _, w := range ws {
 		base := &report.Consumer{
 			ID: "cloudrun:" + path.Base(name) + "@" + w.Revision, Kind: string(c.Kind), Target: name,
-			Revision: w.Revision, TrafficPercent: w.TrafficPercent,
+			Revision: w.Revision, TrafficPercent: w.TrafficPercent, Tag: c.Tag,
 		}
 		if !w.Created.IsZero() {
 			base.RevisionCreateTime = w.Created.UTC().Format(time.RFC3339)
@@ -243,8 +249,12 @@ func expandCloudRun(ctx context.Context, cfg *config.Config, c *config.Consumer,
 			exp.consumers = append(exp.consumers, &rc)
 			continue
 		}
-		exp.consumers = append(exp.consumers, resolveWorkload(ctx, opts.Resolver, sources.ProjectOf(name), w, c, base)...)
 		exp.deployed = append(exp.deployed, checks.Deployed{ID: base.ID, Containers: w.Containers})
+		if lacking[w.Revision] {
+			exp.notes = append(exp.notes, lackingNote(name, w, c.Container))
+			continue
+		}
+		exp.consumers = append(exp.consumers, resolveWorkload(ctx, opts.Resolver, sources.ProjectOf(name), w, c, base)...)
 	}
 	return exp
 }

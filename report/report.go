@@ -72,17 +72,20 @@ type Consumer struct {
 	Target   string `json:"target"`
 	Revision string `json:"revision"`
 	// RevisionCreateTime is when the serving revision was created (RFC 3339).
-	RevisionCreateTime string    `json:"revision_create_time,omitempty"`
-	TrafficPercent     int       `json:"traffic_percent"`
-	Container          string    `json:"container"`
-	Resolved           bool      `json:"resolved"`
-	Link               int       `json:"link"`
-	Via                string    `json:"via"`
-	Ref                string    `json:"ref"`
-	Version            string    `json:"version"`
-	Fingerprint        string    `json:"fingerprint"`
-	Skipped            []Skipped `json:"skipped"`
-	Error              string    `json:"error"`
+	RevisionCreateTime string `json:"revision_create_time,omitempty"`
+	TrafficPercent     int    `json:"traffic_percent"`
+	// Tag is the traffic tag a cloudrun consumer was selected by (its
+	// revision serves that tag's URL, whatever its traffic percent).
+	Tag         string    `json:"tag,omitempty"`
+	Container   string    `json:"container"`
+	Resolved    bool      `json:"resolved"`
+	Link        int       `json:"link"`
+	Via         string    `json:"via"`
+	Ref         string    `json:"ref"`
+	Version     string    `json:"version"`
+	Fingerprint string    `json:"fingerprint"`
+	Skipped     []Skipped `json:"skipped"`
+	Error       string    `json:"error"`
 
 	// Value is what the consumer resolved. It redacts itself in every
 	// encoding and is excluded from JSON on top of that.

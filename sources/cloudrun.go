@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path"
-	"sort"
 	"strings"
 
 	"cloud.google.com/go/run/apiv2/runpb"
@@ -62,6 +61,12 @@ func ProjectOf(name string) string {
 // actually serves, and it is the serving revisions whose instances hold
 // the values E2E requests meet.
 func (c *CloudRun) Serving(ctx context.Context, service string) ([]Workload, []string, error) {
+	return c.Select(ctx, service, "")
+}
+
+// Select is Serving, or with a tag the revision serving that tag's URL
+// (SelectRevisions says which revisions are meant).
+func (c *CloudRun) Select(ctx context.Context, service, tag string) ([]Workload, []string, error) {
 	if c == nil || c.Services == nil || c.Revisions == nil {
 		if c != nil && c.InitErr != nil {
 			return nil, nil, fmt.Errorf("%s: %w", service, c.InitErr)
@@ -76,35 +81,15 @@ func (c *CloudRun) Serving(ctx context.Context, service string) ([]Workload, []s
 	if svc.GetReconciling() {
 		notes = append(notes, service+" is reconciling (a deploy or traffic change is in progress): the serving revisions checked may be about to change; run again once it settles")
 	}
+	shares, err := SelectRevisions(svc, tag)
+	if err != nil {
+		return nil, notes, err
+	}
 	percent := map[string]int{}
-	for _, t := range svc.GetTrafficStatuses() {
-		if t.GetPercent() <= 0 {
-			continue
-		}
-		rev := t.GetRevision()
-		if t.GetType() == runpb.TrafficTargetAllocationType_TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST || rev == "" {
-			// A LATEST entry names no revision: it means latest_ready_revision,
-			// which the API gives as a full resource name.
-			rev = path.Base(svc.GetLatestReadyRevision())
-		}
-		if rev == "" || rev == "." {
-			continue
-		}
-		percent[rev] += int(t.GetPercent())
+	revs := make([]string, len(shares))
+	for i, s := range shares {
+		revs[i], percent[s.Revision] = s.Revision, s.Percent
 	}
-	if len(percent) == 0 {
-		return nil, notes, fmt.Errorf("%s: no revision serves traffic (traffic_statuses has no entry with percent > 0)", service)
-	}
-	revs := make([]string, 0, len(percent))
-	for r := range percent {
-		revs = append(revs, r)
-	}
-	sort.Slice(revs, func(i, j int) bool {
-		if percent[revs[i]] != percent[revs[j]] {
-			return percent[revs[i]] > percent[revs[j]]
-		}
-		return revs[i] < revs[j]
-	})
 	// Each revision is read on its own: one that cannot be read (deleted
 	// mid-run, a permission on one revision) must not hide the others.
 	out := make([]Workload, len(revs))

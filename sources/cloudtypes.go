@@ -71,5 +71,9 @@ func CodeOf(err error) string {
 	if errors.As(err, &ce) {
 		return ce.Code.String()
 	}
+	var te *TagNotFoundError
+	if errors.As(err, &te) {
+		return codes.NotFound.String()
+	}
 	return ""
 }

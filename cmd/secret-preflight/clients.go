@@ -25,6 +25,7 @@ const (
 type clients struct {
 	secrets *sources.Accessor
 	run     *sources.CloudRun
+	jobs    *sources.CloudRunJobs
 	close   []func() error
 }
 
@@ -62,6 +63,7 @@ func newClients(ctx context.Context, e *env) *clients {
 	}
 	c.run = &sources.CloudRun{}
 	runOpts := clientOptions(e.get(envRunEmulator))
+	c.jobs = newJobsClient(ctx, runOpts, &c.close)
 	svc, err := runapi.NewServicesClient(ctx, runOpts...)
 	if err != nil {
 		c.run.InitErr = fmt.Errorf("connecting to Cloud Run: %w", err)
@@ -78,12 +80,24 @@ func newClients(ctx context.Context, e *env) *clients {
 	return c
 }
 
+// newJobsClient connects to the Cloud Run v2 Jobs API. As for the other
+// clients, a failure is reported by each cloudrun_job consumer.
+func newJobsClient(ctx context.Context, opts []option.ClientOption, closers *[]func() error) *sources.CloudRunJobs {
+	jc, err := runapi.NewJobsClient(ctx, opts...)
+	if err != nil {
+		return &sources.CloudRunJobs{InitErr: fmt.Errorf("connecting to Cloud Run: %w", err)}
+	}
+	*closers = append(*closers, jc.Close)
+	return &sources.CloudRunJobs{Jobs: jc}
+}
+
 // options are the run options every command shares: the environment as
 // the runner sees it, and these clients.
 func (c *clients) options(e *env, fp *secret.Fingerprinter) preflight.Options {
 	return preflight.Options{
 		Resolver:     &sources.Resolver{LookupEnv: e.lookup, Secrets: c.secrets},
 		CloudRun:     c.run,
+		Jobs:         c.jobs,
 		Fingerprints: fp,
 	}
 }

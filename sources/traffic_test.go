@@ -1,0 +1,51 @@
+package sources
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"cloud.google.com/go/run/apiv2/runpb"
+)
+
+func TestSelectRevisions(t *testing.T) {
+	const (
+		latest = runpb.TrafficTargetAllocationType_TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST
+		named  = runpb.TrafficTargetAllocationType_TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION
+	)
+	svc := &runpb.Service{
+		Name:                "projects/p/locations/r/services/api",
+		LatestReadyRevision: "projects/p/locations/r/services/api/revisions/api-3",
+		TrafficStatuses: []*runpb.TrafficTargetStatus{
+			{Type: latest, Percent: 70, Tag: "current"},
+			{Type: named, Revision: "api-2", Percent: 30},
+			{Type: named, Revision: "api-3", Percent: 0, Tag: "e2e"},
+			{Type: named, Revision: "api-1", Percent: 0, Tag: "old"},
+			{Type: named, Revision: "api-2", Percent: 0, Tag: "blue"},
+		},
+	}
+	for tag, want := range map[string]string{
+		"":        "[{api-3 70} {api-2 30}]",
+		"e2e":     "[{api-3 70}]", // the LATEST entry's revision: its whole share
+		"current": "[{api-3 70}]", // a tag on a LATEST entry means latest_ready_revision
+		"old":     "[{api-1 0}]",
+		"blue":    "[{api-2 30}]",
+	} {
+		got, err := SelectRevisions(svc, tag)
+		if err != nil || fmt.Sprint(got) != want {
+			t.Errorf("tag %q: %v, %v; want %s", tag, got, err, want)
+		}
+	}
+	_, err := SelectRevisions(svc, "green")
+	var te *TagNotFoundError
+	if !errors.As(err, &te) || fmt.Sprint(te.Tags) != "[blue current e2e old]" || CodeOf(err) != "NotFound" {
+		t.Errorf("missing tag: %v", err)
+	}
+	_, err = SelectRevisions(&runpb.Service{Name: "s"}, "e2e")
+	if err == nil || err.Error() != `s: NotFound: no revision serves traffic tag "e2e" (it has no tagged revision)` {
+		t.Errorf("no tags: %v", err)
+	}
+	if _, err := SelectRevisions(&runpb.Service{Name: "s"}, ""); err == nil {
+		t.Error("a service with no traffic must fail")
+	}
+}
