@@ -55,7 +55,10 @@ func TestREADMEFixtureExampleLoads(t *testing.T) {
 	if err != nil {
 		t.Fatalf("README fixture: %v", err)
 	}
-	if len(f.Secrets) != 1 || len(f.Services) != 1 || len(f.Revisions) != 1 {
-		t.Errorf("README fixture has %d secrets, %d services, %d revisions", len(f.Secrets), len(f.Services), len(f.Revisions))
+	if len(f.Secrets) != 1 || len(f.Services) != 1 || len(f.Revisions) != 1 || len(f.Jobs) != 1 {
+		t.Errorf("README fixture has %d secrets, %d services, %d revisions, %d jobs", len(f.Secrets), len(f.Services), len(f.Revisions), len(f.Jobs))
+	}
+	if got := f.Services[0].GetTrafficStatuses()[1].GetTag(); got != "e2e" {
+		t.Errorf("README fixture's tagged traffic entry has tag %q, want e2e", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"io/fs"
 	"net/url"
 	"os"
@@ -34,6 +35,9 @@ const (
 	canaryManifest = "CANARY-manifest-Ee3Rr4Tt5Yy6Uu7Ii8Oo9"
 	canaryExecOut  = "CANARY-exec-out-Gg4Hh5Jj6Kk7Ll8Zz9Xx0"
 	canaryExecErr  = "CANARY-exec-err-Vv1Bb2Nn3Mm4Qq5Ww6Ee7"
+	canaryTag      = "CANARY-tagged-Cc7Vv8Bb9Nn0Mm1Aa2Ss3Dd"
+	canaryTagPlain = "CANARY-tag-plain-Ff4Gg5Hh6Jj7Kk8Ll9Zz"
+	canaryJobPlain = "CANARY-job-plain-Xx1Cc2Vv3Bb4Nn5Mm6Qq"
 )
 
 var leakFixture = `
@@ -52,12 +56,31 @@ secrets:
   - name: projects/stg/secrets/denied
     versions:
       - {value: "never-read"}
+  - name: projects/stg/secrets/tagged
+    versions:
+      - {value: "` + canaryTag + `"}
 services:
   - name: projects/stg/locations/us-central1/services/api
     trafficStatuses:
       - {type: TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION, revision: api-2, percent: 50}
       - {type: TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION, revision: api-1, percent: 50}
+      - {type: TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION, revision: api-3, percent: 0, tag: e2e}
+jobs:
+  - name: projects/stg/locations/us-central1/jobs/migrate
+    template:
+      template:
+        containers:
+          - name: migrate
+            env:
+              - {name: JWT_SECRET, valueSource: {secretKeyRef: {secret: jwt, version: "2"}}}
+              - {name: JOB_PLAIN, value: "` + canaryJobPlain + `"}
 revisions:
+  - name: projects/stg/locations/us-central1/services/api/revisions/api-3
+    containers:
+      - name: app
+        env:
+          - {name: JWT_SECRET, valueSource: {secretKeyRef: {secret: tagged, version: "1"}}}
+          - {name: TAG_PLAIN, value: "` + canaryTagPlain + `"}
   - name: projects/stg/locations/us-central1/services/api/revisions/api-1
     containers:
       - name: app
@@ -126,6 +149,15 @@ secrets:
     runner: {chain: [{exec: [sh, -c, "echo ` + canaryExecErr + ` >&2; exit 3"]}]}
     services:
       - {cloudrun: api, chain: [JWT_SECRET]}
+  - name: tagged-and-jobs
+    runner: {chain: [JWT_SECRET]}
+    services:
+      - {cloudrun: api, tag: e2e, chain: [JWT_SECRET]}
+      - {cloudrun: api, tag: e2e, chain: [TAG_PLAIN]}
+      - {cloudrun: api, tag: missing, chain: [JWT_SECRET]}
+      - {cloudrun_job: migrate, chain: [JWT_SECRET]}
+      - {cloudrun_job: migrate, chain: [JOB_PLAIN]}
+      - {cloudrun_job: absent, chain: [JWT_SECRET]}
 `
 }
 
@@ -187,7 +219,8 @@ func assertNoTrace(t *testing.T, where, text string, canaries []string) {
 
 func TestNoSecretLeaks(t *testing.T) {
 	canaries := []string{canarySMv1, canarySMv2, canaryCross, canaryEnv, canaryLiteral, canaryPlain,
-		canaryFile, canaryDotenv, canaryPolicy, canaryMultiA, canaryMultiB, canaryManifest, canaryExecOut, canaryExecErr}
+		canaryFile, canaryDotenv, canaryPolicy, canaryMultiA, canaryMultiB, canaryManifest, canaryExecOut, canaryExecErr,
+		canaryTag, canaryTagPlain, canaryJobPlain}
 	h := newHarness(t, leakFixture)
 	h.srv.SetFault("AccessSecretVersion", "projects/stg/secrets/denied/versions/latest", codesPermissionDenied)
 	h.write("svc.yaml", leakManifest)
@@ -214,13 +247,33 @@ func TestNoSecretLeaks(t *testing.T) {
 		assertNoLeak(t, "stdout of --format "+format, out, canaries)
 		assertNoLeak(t, "stderr of --format "+format, errs, canaries)
 	}
+	// The tagged revision and the job were resolved, so their values were
+	// there to leak.
+	var rep report.Report
+	if err := json.Unmarshal(mustRead(t, filepath.Join(h.dir, "out.json.json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"cloudrun:api@api-3/app", "cloudrun_job:migrate/migrate"} {
+		n := 0
+		for _, s := range rep.Secrets {
+			for _, c := range s.Consumers {
+				if c.ID == id && c.Resolved {
+					n++
+				}
+			}
+		}
+		if n != 2 {
+			t.Errorf("%s resolved %d times, want 2 (a secret and a plain value)", id, n)
+		}
+	}
 	// GitHub Actions defaults: github format on stdout, masks first.
 	h.env["GITHUB_ACTIONS"] = "true"
 	code, out, errs := h.run("check", "-c", cfg, "--allow-exec")
 	if code != exitFindings {
 		t.Errorf("check in Actions: exit %d\n%s", code, errs)
 	}
-	assertMasksFirst(t, out, []string{canaryEnv, canaryPlain, canaryMultiA, canaryMultiB, canarySMv1, canaryCross, canaryExecOut})
+	assertMasksFirst(t, out, []string{canaryEnv, canaryPlain, canaryMultiA, canaryMultiB, canarySMv1, canaryCross, canaryExecOut,
+		canaryTag, canaryTagPlain, canaryJobPlain})
 	assertNoLeakInActions(t, "stdout in GitHub Actions", out, canaries)
 	assertNoLeak(t, "stderr in GitHub Actions", errs, canaries)
 	// Another stdout format in Actions: the masks go to stderr first.
@@ -241,6 +294,9 @@ func TestNoSecretLeaks(t *testing.T) {
 		{"check", "-c", cfg, "--baseline", filepath.Join(h.dir, "out.json.json")},
 		{"check", "-c", cfg}, // exec refused without --allow-exec
 		{"check", "-c", cfg, "--baseline", filepath.Join(h.dir, "out.json.text")},
+		// init reads the same templates, plain values included.
+		{"init", "--project", "stg", "--region", "us-central1"},
+		{"init", "--project", "stg", "--region", "us-central1", "-o", filepath.Join(h.dir, "init.yaml")},
 	} {
 		_, out, errs := h.run(c...)
 		assertNoLeak(t, strings.Join(c, " "), out+errs, canaries)
