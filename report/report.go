@@ -72,20 +72,17 @@ type Consumer struct {
 	Target   string `json:"target"`
 	Revision string `json:"revision"`
 	// RevisionCreateTime is when the serving revision was created (RFC 3339).
-	RevisionCreateTime string `json:"revision_create_time,omitempty"`
-	TrafficPercent     int    `json:"traffic_percent"`
-	// Tag is the traffic tag a cloudrun consumer was selected by (its
-	// revision serves that tag's URL, whatever its traffic percent).
-	Tag         string    `json:"tag,omitempty"`
-	Container   string    `json:"container"`
-	Resolved    bool      `json:"resolved"`
-	Link        int       `json:"link"`
-	Via         string    `json:"via"`
-	Ref         string    `json:"ref"`
-	Version     string    `json:"version"`
-	Fingerprint string    `json:"fingerprint"`
-	Skipped     []Skipped `json:"skipped"`
-	Error       string    `json:"error"`
+	RevisionCreateTime string    `json:"revision_create_time,omitempty"`
+	TrafficPercent     int       `json:"traffic_percent"`
+	Container          string    `json:"container"`
+	Resolved           bool      `json:"resolved"`
+	Link               int       `json:"link"`
+	Via                string    `json:"via"`
+	Ref                string    `json:"ref"`
+	Version            string    `json:"version"`
+	Fingerprint        string    `json:"fingerprint"`
+	Skipped            []Skipped `json:"skipped"`
+	Error              string    `json:"error"`
 
 	// Value is what the consumer resolved. It redacts itself in every
 	// encoding and is excluded from JSON on top of that.
@@ -102,6 +99,9 @@ type Consumer struct {
 	SecretVersion string `json:"secret_version,omitempty"`
 	// Requested is the version the consumer asked for (latest, 3, an alias).
 	Requested string `json:"requested_version,omitempty"`
+	// Tag is the traffic tag a cloudrun consumer was selected by (its
+	// revision serves that tag's URL, whatever its traffic percent).
+	Tag string `json:"tag,omitempty"`
 	// File and Line point at the consumer's entry in the config.
 	File string `json:"file,omitempty"`
 	Line int    `json:"line,omitempty"`
