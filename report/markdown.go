@@ -91,7 +91,9 @@ func writeSecretMarkdown(ew *errWriter, s *Secret) {
 			}
 		}
 		label := mdCode(c.ID, true)
-		if c.TrafficPercent > 0 {
+		if c.Tag != "" {
+			label += fmt.Sprintf(" (tag %s, %d%%)", mdText(c.Tag), c.TrafficPercent)
+		} else if c.TrafficPercent > 0 {
 			label += fmt.Sprintf(" (%d%%)", c.TrafficPercent)
 		}
 		ew.printf("| %s | %s | %s | %s | %s | %s |\n", status, label, link, source, mdText(dash(c.Version)), fpr)

@@ -133,6 +133,10 @@ func groupLetters(s *Secret) map[string]string {
 }
 
 func consumerLabel(c *Consumer) string {
+	if c.Tag != "" {
+		// A tagged revision is meant whatever its share, 0 included.
+		return fmt.Sprintf("%s (tag %s, %d%%)", c.ID, c.Tag, c.TrafficPercent)
+	}
 	if c.TrafficPercent > 0 {
 		return fmt.Sprintf("%s (%d%%)", c.ID, c.TrafficPercent)
 	}

@@ -230,3 +230,16 @@ func TestServingRevisionWithoutTheNamedContainer(t *testing.T) {
 		t.Errorf("want one SP102 per serving revision for a container none has, got %+v", r.Findings)
 	}
 }
+
+// The text and markdown reports say which tag selected a revision, and
+// its share even at 0%.
+func TestTaggedRevisionLabel(t *testing.T) {
+	h := newHarness(t, taggedFixture)
+	cfg := h.write("c.yaml", cfgFor("[{secretmanager: jwt/versions/2}]", "{cloudrun: api, tag: e2e, chain: [JWT_SECRET]}"))
+	for _, format := range []string{"text", "markdown"} {
+		_, out, _ := h.run("check", "-c", cfg, "--format", format)
+		if !strings.Contains(out, "(tag e2e, 0%)") {
+			t.Errorf("%s report should label the tagged revision:\n%s", format, out)
+		}
+	}
+}
