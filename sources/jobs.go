@@ -22,11 +22,14 @@ type JobLister interface {
 	ListJobs(ctx context.Context, req *runpb.ListJobsRequest, opts ...gax.CallOption) *run.JobIterator
 }
 
-// CloudRunJobs reads Cloud Run jobs (v2 Jobs API).
+// CloudRunJobs reads Cloud Run jobs (v2 Jobs API). One value serves one
+// run: it reads each job once, however many consumers name it.
 type CloudRunJobs struct {
 	Jobs jobGetter
 	// InitErr explains a missing client (e.g. no credentials).
 	InitErr error
+
+	read memo[*runpb.Job]
 }
 
 // JobName expands a short job name with the default project and region,
@@ -57,9 +60,15 @@ func (c *CloudRunJobs) Job(ctx context.Context, name string) (Workload, error) {
 		}
 		return Workload{}, fmt.Errorf("%s: no Cloud Run client configured", name)
 	}
-	j, err := c.Jobs.GetJob(ctx, &runpb.GetJobRequest{Name: name})
+	j, err := c.read.do(name, func() (*runpb.Job, error) {
+		j, err := c.Jobs.GetJob(ctx, &runpb.GetJobRequest{Name: name})
+		if err != nil {
+			return nil, cloudError(name, "run.jobs.get", err)
+		}
+		return j, nil
+	})
 	if err != nil {
-		return Workload{}, cloudError(name, "run.jobs.get", err)
+		return Workload{}, err
 	}
 	return JobWorkload(j), nil
 }
