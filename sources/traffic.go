@@ -3,12 +3,16 @@ package sources
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
 
 	"cloud.google.com/go/run/apiv2/runpb"
 )
+
+// tagRe is the shape of a Cloud Run traffic tag.
+var tagRe = regexp.MustCompile(`^[a-z][-a-z0-9]{0,62}$`)
 
 // RevisionShare is a revision a cloudrun consumer stands for, with its
 // actual share of the service's traffic.
@@ -58,7 +62,11 @@ func SelectRevisions(svc *runpb.Service, tag string) ([]RevisionShare, error) {
 			percent[rev] += int(t.GetPercent())
 		}
 		if t.GetTag() != "" {
-			tags[t.GetTag()] = true
+			// Tags are named in messages: only ones of the shape Cloud Run
+			// allows, so an odd answer cannot smuggle text into a CI log.
+			if tagRe.MatchString(t.GetTag()) {
+				tags[t.GetTag()] = true
+			}
 			if t.GetTag() == tag && !slices.Contains(tagged, rev) {
 				tagged = append(tagged, rev)
 			}

@@ -22,6 +22,7 @@ func TestSelectRevisions(t *testing.T) {
 			{Type: named, Revision: "api-3", Percent: 0, Tag: "e2e"},
 			{Type: named, Revision: "api-1", Percent: 0, Tag: "old"},
 			{Type: named, Revision: "api-2", Percent: 0, Tag: "blue"},
+			{Type: named, Revision: "api-2", Percent: 0, Tag: "::error::x ##[warning]"},
 		},
 	}
 	for tag, want := range map[string]string{
