@@ -176,6 +176,8 @@ func TestInvalid(t *testing.T) {
 		{"dotenv_string", []string{
 			"6:19: dotenv must be a map with path and key, got a string",
 			"7:11: dotenv has no key",
+			"8:37: dotenv.key is the variable's name only, without '=' or ':' and a value (not shown, in case it is one)",
+			"9:37: dotenv.key must be letters, digits, '_' and '.'",
 		}},
 		{"duplicate_key", []string{
 			"6:7: duplicate key \"chain\" in runner (first at testdata/invalid/duplicate_key.yaml:5:7)",

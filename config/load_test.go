@@ -290,6 +290,10 @@ func TestValuesNotEchoed(t *testing.T) {
 			"6:26: secretmanager is not projects/P/secrets/S/versions/V"},
 		{"secretmanager with a bad version", chain("        - secretmanager: projects/p/secrets/s/versions/" + canary + ".x"),
 			"6:26: secretmanager: the version must be a number, latest or an alias"},
+		{"dotenv key holding a line", chain(`        - dotenv: {path: .env, key: "K=` + canary + `"}`),
+			"6:37: dotenv.key is the variable's name only"},
+		{"dotenv key in yaml style", chain(`        - dotenv: {path: .env, key: "K: ` + canary + `"}`),
+			"6:37: dotenv.key is the variable's name only"},
 		{"unclosed quote", chain(`        - literal: "` + canary),
 			"invalid YAML: found unexpected end of stream"},
 	}

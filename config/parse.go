@@ -68,6 +68,9 @@ var (
 	// envNameRe is what Cloud Run and Kubernetes accept as an env var
 	// name; schema/config-v1.json's envName has the same pattern.
 	envNameRe = regexp.MustCompile(`^[-._A-Za-z][-._A-Za-z0-9]*$`)
+	// dotenvKeyRe is a key godotenv can read from a .env file (ASCII);
+	// schema/config-v1.json's dotenvKey has the same pattern.
+	dotenvKeyRe = regexp.MustCompile(`^[A-Za-z0-9_.]+$`)
 	// keyLikeRe is a key that may be quoted in a message: an unknown key
 	// of another shape may be a value (a flow map {literal:VALUE} has the
 	// key "literal:VALUE").
@@ -886,6 +889,16 @@ func (p *parser) dotenv(e entry) (Dotenv, bool) {
 			continue
 		}
 		s, ok := p.str(v, "dotenv."+k)
+		if ok && k == "key" && !dotenvKeyRe.MatchString(s) {
+			// Never repeated: a pasted KEY=VALUE line would put the value
+			// in every message that names the link.
+			if strings.ContainsAny(s, "=:") {
+				p.errorf(p.node(v.val), "dotenv.key is the variable's name only, without '=' or ':' and a value (not shown, in case it is one)")
+			} else {
+				p.errorf(p.node(v.val), "dotenv.key must be letters, digits, '_' and '.', as a .env file's keys are (not shown, in case it is a value)")
+			}
+			ok = false
+		}
 		good = good && ok
 		if k == "path" {
 			d.Path = s

@@ -611,6 +611,9 @@ func TestAgreement(t *testing.T) {
 		add("dotenv "+v, withRunner(gcpNone, "[{dotenv: "+v+"}]"))
 		add("service dotenv "+v, withService(gcpNone, "{manifest: m.yaml, chain: [{dotenv: "+v+"}]}"))
 	}
+	for _, v := range []string{`A_B`, `a.b`, `9A`, `"K=value"`, `"K: value"`, `A-B`, `"A B"`, `"ü"`, `"A\nB"`} {
+		add("dotenv key "+v, withRunner(gcpNone, "[{dotenv: {path: .env, key: "+v+"}}]"))
+	}
 	for _, v := range []string{`[A]`, `[]`, `~`, `A`, `{env: A}`, `[{}]`, `[{env: A, file: B}]`, `[{nope: A}]`, `[[A]]`, `[{literal: x}, B]`} {
 		add("chain "+v, withRunner(gcpNone, v))
 		add("service chain "+v, withService(gcpNone, "{manifest: m.yaml, chain: "+v+"}"))

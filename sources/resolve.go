@@ -276,28 +276,16 @@ func readDotenv(file, key string) (secret.Value, string, error) {
 	if err != nil {
 		return secret.Value{}, "", fmt.Errorf("reading %s: %w", file, err)
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		line = strings.TrimSpace(strings.TrimSuffix(line, "\r"))
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		line = strings.TrimPrefix(line, "export ")
-		k, v, ok := strings.Cut(line, "=")
-		if !ok || strings.TrimSpace(k) != key {
-			continue
-		}
-		v = strings.TrimSpace(v)
-		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
-			v = v[1 : len(v)-1]
-		} else if i := strings.Index(v, " #"); i >= 0 {
-			v = strings.TrimSpace(v[:i])
-		}
-		if v == "" {
-			return secret.Value{}, "set but empty", nil
-		}
-		return secret.FromString(v), "", nil
+	v, ok, err := DotenvValue(file, b, key)
+	switch {
+	case err != nil:
+		return secret.Value{}, "", err
+	case !ok:
+		return secret.Value{}, "key not in file", nil
+	case v.Len() == 0:
+		return secret.Value{}, "set but empty", nil
 	}
-	return secret.Value{}, "key not in file", nil
+	return v, "", nil
 }
 
 // runExec runs argv and returns its stdout. Its stderr is dropped, not
