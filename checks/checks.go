@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -74,7 +75,7 @@ func unresolved(s *report.Secret, cs *config.Secret) []*report.Finding {
 		case c.ErrorCode == "FailedPrecondition":
 			f.Code = "SP132"
 			f.Message = fmt.Sprintf("%s: link %d (%s): %s", c.ID, c.Link, c.Ref, c.Error)
-			f.Hint = "point the consumer at an enabled version (or re-enable this one: gcloud secrets versions enable), then redeploy; `latest` never falls back to an older version"
+			f.Hint = unusableVersionHint(c)
 		default:
 			f.Code = "SP102"
 			if c.Link >= 0 && c.Ref != "" {
@@ -87,6 +88,31 @@ func unresolved(s *report.Secret, cs *config.Secret) []*report.Finding {
 		out = append(out, f)
 	}
 	return out
+}
+
+// versionInError finds the Secret Manager version a failed access named.
+var versionInError = regexp.MustCompile(`projects/[^/\s]+/secrets/([A-Za-z0-9_-]+)/versions/([A-Za-z0-9_-]+)`)
+
+// unusableVersionHint is SP132's fix. Secret Manager says which state the
+// version is in (FAILED_PRECONDITION "... is in DESTROYED state."): a
+// disabled version can be enabled again, a destroyed one has lost its
+// data for good, so only a new version helps.
+func unusableVersionHint(c *report.Consumer) string {
+	secretName, version := "SECRET", ""
+	if m := versionInError.FindStringSubmatch(c.Error); m != nil {
+		secretName, version = m[1], m[2]
+	}
+	switch {
+	case strings.Contains(c.Error, "DESTROYED"):
+		h := fmt.Sprintf("version %s was destroyed and its data is gone for good (gcloud secrets versions enable cannot bring it back): add a new version (gcloud secrets versions add %s --data-file=FILE)", version, secretName)
+		if c.Requested == "latest" {
+			return h + ", which `latest` then resolves to (it never falls back to an older version), or point the consumer at an enabled version; then redeploy"
+		}
+		return h + " and pin the consumer to it, or point it at an enabled version; then redeploy"
+	case strings.Contains(c.Error, "DISABLED"):
+		return fmt.Sprintf("re-enable it (gcloud secrets versions enable %s --secret %s) or point the consumer at an enabled version, then redeploy; `latest` never falls back to an older version", version, secretName)
+	}
+	return "point the consumer at an enabled version (re-enable a disabled one with gcloud secrets versions enable; a destroyed one needs a new version: gcloud secrets versions add), then redeploy; `latest` never falls back to an older version"
 }
 
 func hintForCode(c *report.Consumer) string {
