@@ -82,7 +82,7 @@ func StaleLatest(ctx context.Context, vt versionTimes, rep *report.Report) ([]*r
 			}
 			verCreated, err := vt.Created(ctx, c.SecretVersion)
 			if err != nil {
-				notes = append(notes, fmt.Sprintf("SP131 (latest rotated after the revision started) not checked for %s: %v; grant roles/secretmanager.viewer (secretmanager.versions.get) to check it", c.ID, err))
+				notes = append(notes, staleNotChecked(c.ID, err))
 				continue
 			}
 			if !verCreated.After(revCreated) {
@@ -117,4 +117,18 @@ func UncheckedPairs(cfg *config.Config, rep *report.Report) []string {
 		}
 	}
 	return notes
+}
+
+// staleNotChecked is the note for a consumer whose version's create time
+// could not be read. The error names the version and the gRPC code the
+// call got; only a PermissionDenied is a missing secretmanager.versions.get.
+func staleNotChecked(id string, err error) string {
+	msg := fmt.Sprintf("SP131 (latest rotated after the revision started) not checked for %s: reading the version's create time failed: %v", id, err)
+	switch sources.CodeOf(err) {
+	case "PermissionDenied":
+		return msg + "; grant roles/secretmanager.viewer (secretmanager.versions.get) to check it"
+	case "Unavailable", "DeadlineExceeded", "ResourceExhausted", "Internal":
+		return msg + "; a later run may get through: retry, or raise --timeout"
+	}
+	return msg
 }
