@@ -981,6 +981,17 @@ func TestActionRunsAgainstEmulator(t *testing.T) {
 			wantScope:  "run",
 		},
 		{
+			// fail-on never lets the step pass; result still says what
+			// was found.
+			name:       "incident not enforced",
+			config:     "secret-preflight.yaml",
+			inputs:     map[string]string{"fail-on": "never"},
+			wantCode:   0,
+			wantResult: "fail",
+			wantErrors: true,
+			wantScope:  "run",
+		},
+		{
 			name:       "fix passes",
 			config:     "secret-preflight.fixed.yaml",
 			inputs:     map[string]string{"fingerprint-key": fingerprintKey, "only": "jwt-signing", "fail-on": "error"},

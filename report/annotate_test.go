@@ -26,7 +26,12 @@ func TestAnnotationFileRelativeToWorkspace(t *testing.T) {
 func TestVerdictLineSaysWhatWasNotEnforced(t *testing.T) {
 	r := &Report{Findings: []*Finding{{Code: "SP100", Severity: SevError}}, Secrets: []*Secret{{Consumers: []*Consumer{{Resolved: true}}}}}
 	r.Finish("never")
-	if got := verdictLine(r); !strings.HasPrefix(got, "PASS (--fail-on never): 1 error") {
+	if got := verdictLine(r); !strings.HasPrefix(got, "FINDINGS NOT ENFORCED: 1 error") || !strings.Contains(got, "only because of --fail-on never") {
+		t.Errorf("verdict %q", got)
+	}
+	r = &Report{Findings: []*Finding{{Code: "SP120", Severity: SevWarning}}, Secrets: []*Secret{{Consumers: []*Consumer{{Resolved: true}}}}}
+	r.Finish("error")
+	if got := verdictLine(r); !strings.HasPrefix(got, "PASS (--fail-on error): 0 errors, 1 warning") {
 		t.Errorf("verdict %q", got)
 	}
 	r = &Report{Secrets: []*Secret{{Consumers: []*Consumer{{Resolved: true}}}}}

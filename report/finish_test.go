@@ -19,14 +19,17 @@ func TestFinishResultAndExitCode(t *testing.T) {
 		{"warning passes at error", []*Finding{{Code: "SP120", Severity: SevWarning}}, []*Consumer{resolved}, "error", Pass, 0},
 		{"warning fails at warning", []*Finding{{Code: "SP120", Severity: SevWarning}}, []*Consumer{resolved}, "warning", Fail, 1},
 		{"info never fails", []*Finding{{Code: "SP130", Severity: SevInfo}}, []*Consumer{resolved}, "warning", Pass, 0},
-		{"never still counts", []*Finding{{Code: "SP100", Severity: SevError}}, []*Consumer{resolved}, "never", Pass, 0},
+		// --fail-on never changes the exit code, not the result: errors
+		// still make it fail, and the step passes.
+		{"never still counts", []*Finding{{Code: "SP100", Severity: SevError}}, []*Consumer{resolved}, "never", Fail, 0},
+		{"never with warnings only", []*Finding{{Code: "SP120", Severity: SevWarning}}, []*Consumer{resolved}, "never", Pass, 0},
 		{"unreadable is incomplete", []*Finding{{Code: "SP102", Severity: SevError}}, []*Consumer{resolved, unreadable}, "error", Incomplete, 3},
 		// Fail closed: even --fail-on never cannot turn an unchecked consumer into a pass.
 		{"unreadable with never", []*Finding{{Code: "SP102", Severity: SevError}}, []*Consumer{unreadable}, "never", Incomplete, 3},
 		{"findings elsewhere win", []*Finding{{Code: "SP102", Severity: SevError}, {Code: "SP100", Severity: SevError}}, []*Consumer{unreadable}, "error", Fail, 1},
 		{"ignored finding", []*Finding{{Code: "SP100", Severity: SevError, Ignored: "known"}}, []*Consumer{resolved}, "error", Pass, 0},
 		// A chain that yields nothing was not compared either.
-		{"nothing resolved with never", []*Finding{{Code: "SP101", Severity: SevError}}, []*Consumer{resolved, empty}, "never", Incomplete, 3},
+		{"nothing resolved with never", []*Finding{{Code: "SP101", Severity: SevError}}, []*Consumer{resolved, empty}, "never", Fail, 3},
 		{"nothing resolved, SP101 ignored", []*Finding{{Code: "SP101", Severity: SevError, Ignored: "known"}}, []*Consumer{empty}, "error", Incomplete, 3},
 	}
 	for _, tc := range cases {

@@ -44,6 +44,11 @@ func (g GitHub) Write(w io.Writer, r *Report) error {
 	for _, n := range r.Notes {
 		ew.printf("::notice title=%s::%s\n", escapeProperty("secret-preflight note"), escapeData(n))
 	}
+	if r.NotEnforced() {
+		// The annotations above say error; the step's green tick must not
+		// read as "no errors".
+		ew.printf("::warning title=%s::%s\n", escapeProperty("secret-preflight findings not enforced"), escapeData(verdictLine(r)))
+	}
 	if r.BaselineNote != "" {
 		ew.printf("::notice title=%s::%s\n", escapeProperty("changes since baseline"), escapeData(r.BaselineNote))
 	}
@@ -67,7 +72,7 @@ func (g GitHub) Write(w io.Writer, r *Report) error {
 	if n > 0 {
 		writeGroup(ew, fmt.Sprintf("ignored findings (%d)", n), ignored.Bytes())
 	}
-	ew.printf("secret-preflight: %s  (%s)\n", strings.ToUpper(r.Result), countText(r.Summary))
+	ew.printf("secret-preflight: %s  (%s)\n", resultWord(r), countText(r.Summary))
 	if r.FingerprintScope == "run" {
 		ew.printf("fingerprints use a per-run key: compare them within this report only\n")
 	}

@@ -16,7 +16,10 @@ type Markdown struct{}
 
 func (Markdown) Write(w io.Writer, r *Report) error {
 	ew := &errWriter{w: w}
-	ew.printf("### %s secret-preflight: %s · %s\n\n", resultSymbol(r.Result), strings.ToUpper(r.Result), countText(r.Summary))
+	ew.printf("### %s secret-preflight: %s · %s\n\n", resultSymbol(r.Result), mdText(resultWord(r)), countText(r.Summary))
+	if r.NotEnforced() {
+		ew.printf("> **%s**\n\n", mdText(verdictLine(r)))
+	}
 	if r.Config != "" {
 		ew.printf("Config %s", mdCode(r.Config, false))
 		if r.FingerprintScope == "run" {

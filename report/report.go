@@ -156,6 +156,11 @@ func ValidFailOn(s string) bool { return s == "error" || s == "warning" || s == 
 // Finish sorts findings, counts them and sets Result for the threshold:
 // fail when a finding reaches failOn, else incomplete when any consumer is
 // unresolved because something could not be read, else pass.
+//
+// Result states what was found, not what the exit code is: with
+// --fail-on never an error finding still makes the result fail (the
+// Action's result output and the JSON say so), and only ExitCode lets the
+// step pass.
 func (r *Report) Finish(failOn string) {
 	r.Schema = Schema
 	r.FailOn = failOn
@@ -189,7 +194,7 @@ func (r *Report) Finish(failOn string) {
 			incomplete = true
 			continue
 		}
-		if failOn != "never" && rank(f.Severity) >= rank(failOn) {
+		if rank(f.Severity) >= rank(resultThreshold(failOn)) {
 			failed = true
 		}
 	}
@@ -221,12 +226,53 @@ func (r *Report) Finish(failOn string) {
 	}
 }
 
-// ExitCode maps the result to the exit codes of DESIGN.md section 4.
+// resultThreshold is the lowest severity that makes the result fail.
+// --fail-on never changes the exit code, not what the findings are: errors
+// still make the result fail.
+func resultThreshold(failOn string) string {
+	if failOn == "never" {
+		return SevError
+	}
+	return failOn
+}
+
+// NotEnforced reports whether the result is fail but --fail-on never keeps
+// the step from failing.
+func (r *Report) NotEnforced() bool {
+	return r.Result == Fail && r.FailOn == "never"
+}
+
+// unchecked reports whether some consumer was not compared: it did not
+// resolve, or a source could not be read (SP102).
+func (r *Report) unchecked() bool {
+	for _, s := range r.Secrets {
+		for _, c := range s.Consumers {
+			if !c.Resolved {
+				return true
+			}
+		}
+	}
+	for _, f := range r.Findings {
+		if f.Code == "SP102" {
+			return true
+		}
+	}
+	return false
+}
+
+// ExitCode maps the result to the exit codes of DESIGN.md section 4. With
+// --fail-on never a failing result exits 0, unless something could not be
+// checked (fail closed: 3).
 func (r *Report) ExitCode() int {
-	switch r.Result {
-	case Fail:
+	switch {
+	case r.NotEnforced():
+		if r.unchecked() {
+			return 3
+		}
+		return 0
+	case r.Result == Fail:
 		return 1
-	case Incomplete:
+	case r.Result == Incomplete:
 		return 3
 	}
 	return 0

@@ -14,7 +14,7 @@ type Text struct{}
 
 func (Text) Write(w io.Writer, r *Report) error {
 	ew := &errWriter{w: w}
-	ew.printf("secret-preflight: %s  (%s)\n", strings.ToUpper(r.Result), countText(r.Summary))
+	ew.printf("secret-preflight: %s  (%s)\n", resultWord(r), countText(r.Summary))
 	if r.FingerprintScope == "run" {
 		ew.printf("fingerprints use a per-run key: compare them within this report only\n")
 	}
@@ -87,7 +87,23 @@ func writeConsumerTable(ew *errWriter, s *Secret) {
 	}
 }
 
+// resultWord is the result for a heading: FAIL, PASS, INCOMPLETE, and for
+// a failing result that --fail-on never lets through, a FAIL that says so.
+func resultWord(r *Report) string {
+	if r.NotEnforced() {
+		return "FAIL (not enforced: --fail-on never)"
+	}
+	return strings.ToUpper(r.Result)
+}
+
 func verdictLine(r *Report) string {
+	if r.NotEnforced() {
+		exit := "this step passes (exit 0) only because of --fail-on never"
+		if r.unchecked() {
+			exit = "some consumers could not be checked, so this step still fails (exit 3)"
+		}
+		return fmt.Sprintf("FINDINGS NOT ENFORCED: %s above; %s. Fix them, or remove --fail-on never (policy.fail_on) to make this step fail on them", countText(r.Summary), exit)
+	}
 	switch r.Result {
 	case Fail:
 		return "FAIL: fix the findings above before running E2E tests (exit 1)"
