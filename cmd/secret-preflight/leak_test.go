@@ -310,6 +310,8 @@ func TestNoSecretLeaks(t *testing.T) {
 			"    extra: {literal: \"" + canaryLiteral + "\"}\n",
 		"bad-anchor.yaml": strings.Replace(leakConfig(h.dir), `- literal: "`+canaryLiteral+`"`, "- literal: *"+strings.ReplaceAll(canaryLiteral, "-", ""), 1),
 		"bad-typo.yaml":   strings.Replace(leakConfig(h.dir), `- literal: "`+canaryLiteral+`"`, "- literal:"+canaryLiteral, 1),
+		// A .env line pasted as the key.
+		"bad-dotenv-key.yaml": strings.Replace(leakConfig(h.dir), "key: MULTI}", `key: "MULTI=`+canaryDotenv+`"}`, 1),
 	}
 	canaries = append(canaries, strings.ReplaceAll(canaryLiteral, "-", ""))
 	for name, text := range bads {
@@ -323,13 +325,26 @@ func TestNoSecretLeaks(t *testing.T) {
 		}
 	}
 
+	// A .env file godotenv cannot parse: the error names the line, never
+	// its text, in every format.
+	h.write(".env-broken", "OTHER=1\nMULTI "+canaryDotenv+"\nLAST=\""+canaryDotenv+"\n")
+	broken := h.write("broken-dotenv.yaml", strings.Replace(leakConfig(h.dir), filepath.Join(h.dir, ".env"), filepath.Join(h.dir, ".env-broken"), 1))
+	for _, format := range formats {
+		_, out, errs := h.run("check", "-c", broken, "--format", format)
+		if !strings.Contains(out, ".env-broken:2") {
+			t.Errorf("--format %s does not locate the broken .env line:\n%s", format, out)
+		}
+		assertNoLeak(t, "check of a broken .env, --format "+format, out+errs, canaries)
+	}
+
 	// Every file the runs wrote.
 	filepath.WalkDir(h.dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
 		switch filepath.Base(p) {
-		case "key.txt", ".env", "secret-preflight.yaml", "bad-keys.yaml", "bad-anchor.yaml", "bad-typo.yaml", "svc.yaml":
+		case "key.txt", ".env", ".env-broken", "secret-preflight.yaml", "bad-keys.yaml", "bad-anchor.yaml", "bad-typo.yaml",
+			"bad-dotenv-key.yaml", "broken-dotenv.yaml", "svc.yaml":
 			return nil // inputs
 		}
 		b, err := os.ReadFile(p)

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/secret-preflight/secret-preflight/report"
+)
+
+// A destroyed version cannot be enabled again: SP132 says to add a new
+// version; a disabled one keeps the enable hint.
+func TestDestroyedVersionNeedsANewVersion(t *testing.T) {
+	for _, tc := range []struct {
+		state, want, not string
+	}{
+		{"DESTROYED", "gcloud secrets versions add jwt", "gcloud secrets versions enable 1"},
+		{"DISABLED", "gcloud secrets versions enable 1 --secret jwt", "versions add"},
+	} {
+		t.Run(tc.state, func(t *testing.T) {
+			fx := strings.Replace(secretsFixture, `{value: "`+keyV1+`", create_time: 2026-10-01T00:00:00Z}`,
+				`{value: "`+keyV1+`", create_time: 2026-10-01T00:00:00Z, state: `+tc.state+`}`, 1)
+			h := newHarness(t, concat(fx, service("api", map[string]int{"api-1": 100}, map[string]string{"api-1": envVersion("1")})))
+			cfg := h.write("c.yaml", cfgFor("[{secretmanager: jwt/versions/2}]", "{cloudrun: api, chain: [JWT_SECRET]}"))
+			code, r, _ := h.checkJSON(cfg)
+			if code != exitFindings {
+				t.Errorf("exit %d, want 1", code)
+			}
+			f := findingCodes(r)["SP132"]
+			if f == nil {
+				t.Fatalf("no SP132: %+v", r.Findings)
+			}
+			if !strings.Contains(f.Message, "cloudrun:api@api-1/app") || !strings.Contains(f.Message, tc.state) {
+				t.Errorf("message %q should name the consumer and the state", f.Message)
+			}
+			if !strings.Contains(f.Hint, tc.want) || strings.Contains(f.Hint, tc.not) {
+				t.Errorf("hint %q: want %q, not %q", f.Hint, tc.want, tc.not)
+			}
+		})
+	}
+}
+
+// --fail-on never lets the step pass, but says plainly that there are
+// findings; the result (JSON, step output) stays a statement about them.
+func TestFailOnNeverSaysFindingsExist(t *testing.T) {
+	h := newHarness(t, concat(secretsFixture, service("api", map[string]int{"api-1": 100}, map[string]string{"api-1": envVersion("2")})))
+	h.env["JWT_SECRET"] = keyV1 // the runner holds the old key: SP100
+	cfg := h.write("c.yaml", cfgFor("[JWT_SECRET]", "{cloudrun: api, chain: [JWT_SECRET]}"))
+	h.env["GITHUB_OUTPUT"] = filepath.Join(h.dir, "github_output")
+
+	code, r, _ := h.checkJSON(cfg, "--fail-on", "never")
+	if code != exitOK || r.Result != report.Fail || r.Summary.Errors == 0 {
+		t.Fatalf("exit %d result %s errors %d: want exit 0, result fail", code, r.Result, r.Summary.Errors)
+	}
+	outputs, err := os.ReadFile(h.env["GITHUB_OUTPUT"])
+	if err != nil || !strings.Contains(string(outputs), "result=fail\n") {
+		t.Errorf("step outputs %q (%v): result must be fail", outputs, err)
+	}
+	for _, format := range []string{"text", "markdown", "github"} {
+		code, out, _ := h.run("check", "-c", cfg, "--fail-on", "never", "--format", format)
+		if code != exitOK {
+			t.Errorf("%s: exit %d", format, code)
+		}
+		if strings.Contains(out, "PASS") || !strings.Contains(out, "not enforced") ||
+			!strings.Contains(out, "only because of --fail-on never") {
+			t.Errorf("%s must say findings exist and are not enforced:\n%s", format, out)
+		}
+	}
+	// The same findings at the default threshold fail, with no such text.
+	code, out, _ := h.run("check", "-c", cfg)
+	if code != exitFindings || strings.Contains(out, "not enforced") {
+		t.Errorf("--fail-on error: exit %d\n%s", code, out)
+	}
+	// Fail closed still wins: an unreadable consumer is exit 3.
+	h.srv.SetFault("GetService", "", codes.PermissionDenied)
+	if code, r, _ := h.checkJSON(cfg, "--fail-on", "never"); code != exitIncomplete {
+		t.Errorf("unreadable service with --fail-on never: exit %d result %s, want 3", code, r.Result)
+	}
+}
+
+// The SP131 note names the code GetSecretVersion really got; only a
+// PermissionDenied points at secretmanager.versions.get.
+func TestStaleLatestNoteNamesTheRealCause(t *testing.T) {
+	spec := "    createTime: 2026-10-15T00:00:00Z\n" + envLatest
+	h := newHarness(t, concat(secretsFixture, service("api", map[string]int{"api-1": 100}, map[string]string{"api-1": spec})))
+	cfg := h.write("c.yaml", cfgFor("[{secretmanager: jwt}]", "{cloudrun: api, chain: [JWT_SECRET]}"))
+	h.srv.SetFault("GetSecretVersion", "", codes.NotFound)
+	_, r, _ := h.checkJSON(cfg)
+	if len(r.Notes) != 1 {
+		t.Fatalf("notes %q", r.Notes)
+	}
+	n := r.Notes[0]
+	if !strings.Contains(n, "NotFound") || !strings.Contains(n, "projects/111111111111/secrets/jwt/versions/2") ||
+		strings.Contains(n, "versions.get") || strings.Contains(n, "roles/secretmanager.viewer") {
+		t.Errorf("note %q should name NotFound and the version, and blame no permission", n)
+	}
+	h.srv.SetFault("GetSecretVersion", "", codes.PermissionDenied)
+	_, r, _ = h.checkJSON(cfg)
+	if len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "PermissionDenied") || !strings.Contains(r.Notes[0], "secretmanager.versions.get") {
+		t.Errorf("notes %q", r.Notes)
+	}
+}
+
+// The .env reader speaks godotenv's dialect: a quoted value ends at its
+// quote, the last of duplicate keys wins, "\n" unescapes and quoted values
+// span lines. Each used to be a false mismatch.
+func TestDotenvDialectMatchesTheServices(t *testing.T) {
+	const pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----"
+	fx := secretsFixture + `  - name: projects/stg/secrets/pem
+    versions:
+      - {value: "` + strings.ReplaceAll(pem, "\n", `\n`) + `"}
+`
+	twoVars := envVersion("2") + "\n          - {name: PEM, valueSource: {secretKeyRef: {secret: pem, version: \"1\"}}}"
+	h := newHarness(t, concat(fx, service("api", map[string]int{"api-1": 100}, map[string]string{"api-1": twoVars})))
+	for name, content := range map[string]string{
+		"comment-dup.env": "JWT=\"" + keyV1 + "\"\nJWT=\"" + keyV2 + "\" # rotated 2026-11-01\nPEM=\"" + pem + "\"\n",
+		"escaped.env":     "export JWT='" + keyV2 + "'\nPEM=\"" + strings.ReplaceAll(pem, "\n", `\n`) + "\"\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			envFile := h.write(name, content)
+			cfg := h.write("c.yaml", `version: 1
+gcp: {project: stg, region: us-central1}
+secrets:
+  - name: jwt-signing
+    runner: {chain: [{dotenv: {path: `+envFile+`, key: JWT}}]}
+    services: [{cloudrun: api, chain: [JWT_SECRET]}]
+  - name: pem
+    runner: {chain: [{dotenv: {path: `+envFile+`, key: PEM}}]}
+    services: [{cloudrun: api, chain: [PEM]}]
+`)
+			code, r, errs := h.checkJSON(cfg)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s %+v", code, errs, r.Findings)
+			}
+			for _, s := range r.Secrets {
+				if s.Verdict != report.Match {
+					t.Errorf("%s: verdict %s", s.Name, s.Verdict)
+				}
+			}
+		})
+	}
+}
+
+// A line godotenv cannot parse is an error at path:line that never quotes
+// the line; a dotenv key holding KEY=VALUE is a config error that never
+// repeats it.
+func TestDotenvErrorsNeverQuoteTheFile(t *testing.T) {
+	const canary = "CANARY-dotenv-line-Kk3Ll4Mm5Nn6Oo7Pp8"
+	h := newHarness(t, concat(secretsFixture, service("api", map[string]int{"api-1": 100}, map[string]string{"api-1": envVersion("2")})))
+	envFile := h.write(".env", "# staging\nOTHER=1\nJWT "+canary+"\n")
+	cfg := h.write("c.yaml", cfgFor("[{dotenv: {path: "+envFile+", key: JWT}}]", "{cloudrun: api, chain: [JWT_SECRET]}"))
+	code, r, errs := h.checkJSON(cfg)
+	if code != exitIncomplete {
+		t.Errorf("exit %d, want 3: the runner could not be read", code)
+	}
+	f := findingCodes(r)["SP102"]
+	if f == nil || !strings.Contains(f.Message, envFile+":3: not a valid .env entry") {
+		t.Fatalf("want SP102 at %s:3, got %+v", envFile, r.Findings)
+	}
+	_, text, _ := h.run("check", "-c", cfg)
+	assertNoTrace(t, "check of a malformed .env", text+errs+f.Message+f.Hint, []string{canary})
+
+	bad := h.write("bad.yaml", cfgFor("[{dotenv: {path: "+envFile+", key: \"JWT="+canary+"\"}}]", "{cloudrun: api, chain: [JWT_SECRET]}"))
+	for _, cmd := range []string{"validate", "check"} {
+		code, out, errs := h.run(cmd, "-c", bad)
+		if code != exitUsage || !strings.Contains(errs, "bad.yaml:6:") || !strings.Contains(errs, "dotenv.key") {
+			t.Errorf("%s: exit %d, stderr %q: want 2 at bad.yaml:6", cmd, code, errs)
+		}
+		assertNoTrace(t, cmd+" of a dotenv key holding a value", out+errs, []string{canary})
+	}
+}
