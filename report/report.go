@@ -113,6 +113,9 @@ type Skipped struct {
 	Via  string `json:"via"`
 	Ref  string `json:"ref"`
 	Why  string `json:"why"`
+	// DidYouMean lists set names a typo away from Ref (an env var the
+	// runner's environment or the container has): names only, no values.
+	DidYouMean []string `json:"did_you_mean,omitempty"`
 }
 
 // Finding is one problem.

@@ -172,3 +172,69 @@ func TestDotenvErrorsNeverQuoteTheFile(t *testing.T) {
 		assertNoTrace(t, cmd+" of a dotenv key holding a value", out+errs, []string{canary})
 	}
 }
+
+// SP100's cause comes from what the services read, whatever link the
+// runner won through: with the runner on an env var (the README's setup)
+// a split or a rotation is named as such, with the revision, its traffic
+// and the versions, not as "different sources".
+func TestSP100CauseWithAnEnvRunner(t *testing.T) {
+	split := concat(secretsFixture, service("api",
+		map[string]int{"api-00002-new": 90, "api-00001-old": 10},
+		map[string]string{"api-00002-new": envVersion("2"), "api-00001-old": envVersion("1")}))
+	rotated := concat(secretsFixture,
+		service("api", map[string]int{"api-1": 100}, map[string]string{"api-1": envVersion("2")}),
+		service("worker", map[string]int{"worker-1": 100}, map[string]string{"worker-1": envVersion("2")}))
+	halfRotated := concat(secretsFixture,
+		service("api", map[string]int{"api-1": 100}, map[string]string{"api-1": envVersion("2")}),
+		service("worker", map[string]int{"worker-1": 100}, map[string]string{"worker-1": envVersion("1")}))
+	both := []string{"{cloudrun: api, chain: [JWT_SECRET]}", "{cloudrun: worker, chain: [JWT_SECRET]}"}
+	for _, tc := range []struct {
+		name      string
+		fixture   string
+		runnerKey string
+		services  []string
+		message   []string
+		hint      []string
+	}{
+		{"split, runner on the new version", split, keyV2, both[:1],
+			[]string{"traffic is split", "Revision api-00001-old (10% of traffic, version 1) disagrees with the runner, which holds version 2",
+				"as revision api-00002-new (90% of traffic, version 2) does"},
+			[]string{"gcloud run services update-traffic api --project stg --region us-central1 --to-revisions=api-00002-new=100"}},
+		{"split, runner on the old version", split, keyV1, both[:1],
+			[]string{"traffic is split", "Revision api-00002-new (90% of traffic, version 2) disagrees with the runner, which holds version 1"},
+			[]string{"the runner holds the older version 1: give it version 2 (set env JWT_SECRET from it", "--to-revisions=api-00002-new=100"}},
+		{"rotation the runner missed, its version not read", rotated, keyV1, both,
+			[]string{"The services read projects/111111111111/secrets/jwt version 2",
+				"cloudrun:api@api-1/app (100% of traffic), cloudrun:worker@worker-1/app (100% of traffic) read version 2",
+				"the runner's value (env JWT_SECRET, link 0) is none of the versions read"},
+			[]string{"set env JWT_SECRET from jwt version 2"}},
+		{"rotation the runner missed, its version read by a service", halfRotated, keyV1, both,
+			[]string{"version 1 vs version 2", "the runner holds version 1 (as cloudrun:worker@worker-1/app (100% of traffic) does), while cloudrun:api@api-1/app (100% of traffic) reads version 2"},
+			[]string{"version 2 is the newer one: give the runner version 2 (set env JWT_SECRET", "redeploy cloudrun:worker@worker-1/app with it pinned", "pin one version everywhere"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, tc.fixture)
+			h.env["JWT_SECRET"] = tc.runnerKey
+			cfg := h.write("c.yaml", cfgFor("[JWT_SECRET]", tc.services...))
+			code, r, _ := h.checkJSON(cfg)
+			f := findingCodes(r)["SP100"]
+			if code != exitFindings || f == nil {
+				t.Fatalf("exit %d, findings %+v: want SP100", code, r.Findings)
+			}
+			t.Logf("%s\n  fix: %s", f.Message, f.Hint)
+			if strings.Contains(f.Message, "different sources") {
+				t.Errorf("the runner's link must not hide the cause: %s", f.Message)
+			}
+			for _, want := range tc.message {
+				if !strings.Contains(f.Message, want) {
+					t.Errorf("message lacks %q:\n%s", want, f.Message)
+				}
+			}
+			for _, want := range tc.hint {
+				if !strings.Contains(f.Hint, want) {
+					t.Errorf("hint lacks %q:\n%s", want, f.Hint)
+				}
+			}
+		})
+	}
+}
