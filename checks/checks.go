@@ -72,6 +72,9 @@ func unresolved(s *report.Secret, cs *config.Secret) []*report.Finding {
 			f.Code = "SP101"
 			f.Message = fmt.Sprintf("%s: no link of the chain yields a value: %s", c.ID, skippedText(c.Skipped))
 			f.Hint = "set one of these on the consumer (or add a secretmanager link), so it does not run without the secret"
+			if hasSuggestion(c.Skipped) {
+				f.Hint = "a name looks misspelt (see \"did you mean\"): rename the variable where it is set, or fix the name in the chain, so both sides use one spelling; or " + f.Hint
+			}
 		case c.ErrorCode == "FailedPrecondition":
 			f.Code = "SP132"
 			f.Message = fmt.Sprintf("%s: link %d (%s): %s", c.ID, c.Link, c.Ref, c.Error)
@@ -144,13 +147,22 @@ func hintForCode(c *report.Consumer) string {
 	return "fix the source named in the message; the consumer cannot be checked until it can be read"
 }
 
+func hasSuggestion(sk []report.Skipped) bool {
+	for _, s := range sk {
+		if len(s.DidYouMean) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func skippedText(sk []report.Skipped) string {
 	if len(sk) == 0 {
 		return "the chain has no link that applies"
 	}
 	parts := make([]string, len(sk))
 	for i, s := range sk {
-		parts[i] = fmt.Sprintf("[%d] %s %s: %s", s.Link, s.Via, s.Ref, s.Why)
+		parts[i] = fmt.Sprintf("[%d] %s %s: %s%s", s.Link, s.Via, s.Ref, s.Why, s.Suggestion())
 	}
 	return strings.Join(parts, "; ")
 }

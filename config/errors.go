@@ -3,6 +3,8 @@ package config
 import (
 	"slices"
 	"strings"
+
+	"github.com/secret-preflight/secret-preflight/internal/typo"
 )
 
 // Error is one problem in a config file, at a position.
@@ -65,7 +67,7 @@ func suggestion(got string, candidates []string) (hint, near string) {
 	best, bestDist := "", -1
 	g := strings.ToLower(got)
 	for _, c := range candidates {
-		d := editDistance(g, strings.ToLower(c))
+		d := typo.Distance(g, strings.ToLower(c))
 		// Short words need a tighter bound, or every three-letter key would
 		// "suggest" every other one.
 		limit := 1
@@ -80,32 +82,4 @@ func suggestion(got string, candidates []string) (hint, near string) {
 		return "", ""
 	}
 	return ` (did you mean "` + best + `"?)`, best
-}
-
-// editDistance is the optimal string alignment distance: Levenshtein plus
-// adjacent transpositions, the most common typo ("chian").
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	// Three rolling rows: transpositions look two rows back.
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }

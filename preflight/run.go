@@ -323,9 +323,17 @@ func resolveWorkload(ctx context.Context, r *sources.Resolver, project string, w
 	// runs this code path at all.
 	rc := *base
 	rc.Link = -1
+	var names []string
+	for _, ctr := range w.Containers {
+		names = append(names, sources.ContainerEnvNames(ctr)...)
+	}
 	for i, l := range c.Chain {
-		rc.Skipped = append(rc.Skipped, report.Skipped{Link: i, Via: string(l.Kind), Ref: l.Ref(),
-			Why: "no container of " + where(w, base) + " has an env var or secret volume of this chain"})
+		sk := report.Skipped{Link: i, Via: string(l.Kind), Ref: l.Ref(),
+			Why: "no container of " + where(w, base) + " has an env var or secret volume of this chain"}
+		if l.Kind == config.LinkEnv {
+			sk.DidYouMean = sources.NearEnvNames(l.Name, names, c.Chain)
+		}
+		rc.Skipped = append(rc.Skipped, sk)
 	}
 	return []*report.Consumer{&rc}
 }
@@ -383,7 +391,7 @@ func fill(rc *report.Consumer, o sources.Outcome, trim bool) {
 		rc.Value = o.Value.TrimSpace()
 	}
 	for _, s := range o.Skipped {
-		rc.Skipped = append(rc.Skipped, report.Skipped{Link: s.Link, Via: s.Via, Ref: s.Ref, Why: s.Why})
+		rc.Skipped = append(rc.Skipped, report.Skipped{Link: s.Link, Via: s.Via, Ref: s.Ref, Why: s.Why, DidYouMean: s.DidYouMean})
 	}
 	if o.Err != nil {
 		rc.Error = o.Err.Error()

@@ -113,7 +113,7 @@ func writeSecretMarkdown(ew *errWriter, s *Secret) {
 		// for HTML there, for markdown in the list.
 		ew.printf("<details><summary>%s: %d skipped %s</summary>\n\n", html.EscapeString(c.ID), len(c.Skipped), pluralize(len(c.Skipped), "link"))
 		for _, sk := range c.Skipped {
-			ew.printf("- %s %s: %s\n", mdText(fmt.Sprintf("[%d] %s", sk.Link, sk.Via)), mdCode(sk.Ref, false), mdText(sk.Why))
+			ew.printf("- %s %s: %s\n", mdText(fmt.Sprintf("[%d] %s", sk.Link, sk.Via)), mdCode(sk.Ref, false), mdText(sk.Why+sk.Suggestion()))
 		}
 		ew.printf("\n</details>\n\n")
 	}

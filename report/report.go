@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/secret-preflight/secret-preflight/secret"
 )
@@ -116,6 +117,15 @@ type Skipped struct {
 	// DidYouMean lists set names a typo away from Ref (an env var the
 	// runner's environment or the container has): names only, no values.
 	DidYouMean []string `json:"did_you_mean,omitempty"`
+}
+
+// Suggestion is " (did you mean A or B?)" for a skipped link with close
+// names, else "".
+func (s Skipped) Suggestion() string {
+	if len(s.DidYouMean) == 0 {
+		return ""
+	}
+	return " (did you mean " + strings.Join(s.DidYouMean, " or ") + "?)"
 }
 
 // Finding is one problem.

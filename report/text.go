@@ -82,7 +82,7 @@ func writeConsumerTable(ew *errWriter, s *Secret) {
 	}
 	for _, c := range s.Consumers {
 		for _, sk := range c.Skipped {
-			ew.printf("  skipped %s [%d] %s %s: %s\n", c.ID, sk.Link, sk.Via, sk.Ref, sk.Why)
+			ew.printf("  skipped %s [%d] %s %s: %s%s\n", c.ID, sk.Link, sk.Via, sk.Ref, sk.Why, sk.Suggestion())
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/secret-preflight/secret-preflight/config"
+	"github.com/secret-preflight/secret-preflight/internal/typo"
 	"github.com/secret-preflight/secret-preflight/secret"
 )
 
@@ -26,6 +27,40 @@ type Skip struct {
 	Via  string
 	Ref  string
 	Why  string
+	// DidYouMean are set names a typo away from an unset env var: in the
+	// runner's environment, or on the container. Names only.
+	DidYouMean []string
+}
+
+// maxSuggestions bounds a "did you mean" list.
+const maxSuggestions = 3
+
+// nearNames returns the names in have that look like a typo of an env
+// link's name, leaving out the chain's own env names (those links are
+// tried anyway).
+func nearNames(name string, have []string, chain []config.Link) []string {
+	var own []string
+	for _, l := range chain {
+		if l.Kind == config.LinkEnv {
+			own = append(own, l.Name)
+		}
+	}
+	return typo.Near(name, have, own, maxSuggestions)
+}
+
+// ContainerEnvNames lists the names of a container's env vars.
+func ContainerEnvNames(c Container) []string {
+	out := make([]string, len(c.Env))
+	for i, e := range c.Env {
+		out[i] = e.Name
+	}
+	return out
+}
+
+// NearEnvNames returns the names in have that look like a typo of name,
+// for "did you mean" when no container has a chain's link.
+func NearEnvNames(name string, have []string, chain []config.Link) []string {
+	return nearNames(name, have, chain)
 }
 
 // Outcome is what one consumer's chain resolved to.
@@ -56,13 +91,19 @@ type Resolver struct {
 	// AllowExec permits exec links. Off by default: a config from a pull
 	// request must not run commands on the CI machine.
 	AllowExec bool
+	// EnvNames lists the names set in the runner's environment, for "did
+	// you mean" on an unset link; nil gives no suggestions. Values are
+	// never read through it.
+	EnvNames func() []string
 }
 
 // Runner resolves the CI job's own chain.
 func (r *Resolver) Runner(ctx context.Context, chain []config.Link) Outcome {
 	var o Outcome
 	for i, l := range chain {
-		skip := func(why string) { o.Skipped = append(o.Skipped, Skip{i, string(l.Kind), l.Ref(), why}) }
+		skip := func(why string) {
+			o.Skipped = append(o.Skipped, Skip{Link: i, Via: string(l.Kind), Ref: l.Ref(), Why: why})
+		}
 		win := func(v secret.Value) Outcome {
 			o.Resolved, o.Link, o.Via, o.Ref, o.Value = true, i, string(l.Kind), l.Ref(), v
 			return o
@@ -73,6 +114,9 @@ func (r *Resolver) Runner(ctx context.Context, chain []config.Link) Outcome {
 			switch {
 			case !ok:
 				skip("unset")
+				if r.EnvNames != nil {
+					o.Skipped[len(o.Skipped)-1].DidYouMean = nearNames(l.Name, r.EnvNames(), chain)
+				}
 			case v == "":
 				// Fallback chains written as `a or b` treat empty as unset.
 				skip("set but empty")
@@ -170,13 +214,16 @@ func (r *Resolver) accessLink(ctx context.Context, o Outcome, i int, l config.Li
 func (r *Resolver) Container(ctx context.Context, project string, c Container, chain []config.Link) Outcome {
 	var o Outcome
 	for i, l := range chain {
-		skip := func(why string) { o.Skipped = append(o.Skipped, Skip{i, string(l.Kind), l.Ref(), why}) }
+		skip := func(why string) {
+			o.Skipped = append(o.Skipped, Skip{Link: i, Via: string(l.Kind), Ref: l.Ref(), Why: why})
+		}
 		switch l.Kind {
 		case config.LinkEnv:
 			ev, ok := findEnv(c, l.Name)
 			switch {
 			case !ok:
 				skip("not set on the container")
+				o.Skipped[len(o.Skipped)-1].DidYouMean = nearNames(l.Name, ContainerEnvNames(c), chain)
 			case ev.Secret != nil:
 				name, err := VersionName(project, ev.Secret.Secret, ev.Secret.Version)
 				if err != nil {

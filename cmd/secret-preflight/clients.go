@@ -95,7 +95,7 @@ func newJobsClient(ctx context.Context, opts []option.ClientOption, closers *[]f
 // the runner sees it, and these clients.
 func (c *clients) options(e *env, fp *secret.Fingerprinter) preflight.Options {
 	return preflight.Options{
-		Resolver:     &sources.Resolver{LookupEnv: e.lookup, Secrets: c.secrets},
+		Resolver:     &sources.Resolver{LookupEnv: e.lookup, EnvNames: e.names, Secrets: c.secrets},
 		CloudRun:     c.run,
 		Jobs:         c.jobs,
 		Fingerprints: fp,

@@ -238,3 +238,58 @@ func TestSP100CauseWithAnEnvRunner(t *testing.T) {
 		})
 	}
 }
+
+// A name a typo away from one that is set: SP101 and an unset skip say
+// "did you mean", with the names found in the runner's environment or on
+// the revision's containers (names only).
+func TestDidYouMean(t *testing.T) {
+	typoed := strings.Replace(envVersion("2"), "name: JWT_SECRET,", "name: JWT_SECRET_STAGNG,", 1)
+	h := newHarness(t, concat(secretsFixture, service("api", map[string]int{"api-1": 100}, map[string]string{"api-1": typoed})))
+	h.env["JWT_SECRET"] = keyV2
+	h.env["JWT_SECRET_STAGNG"] = keyV2
+
+	// The runner's chain names a variable its environment spells
+	// differently; the service's chain names one its container lacks.
+	cfg := h.write("c.yaml", cfgFor("[JWT_SECRET_STAGING]", "{cloudrun: api, chain: [JWT_SECRET_STAGING]}"))
+	code, r, _ := h.checkJSON(cfg)
+	if code != exitFindings {
+		t.Errorf("exit %d, want 1", code)
+	}
+	runner := consumerByID(t, r, "runner")
+	if len(runner.Skipped) != 1 || strings.Join(runner.Skipped[0].DidYouMean, ",") != "JWT_SECRET_STAGNG,JWT_SECRET" {
+		t.Errorf("runner skipped %+v: want did_you_mean JWT_SECRET_STAGNG, JWT_SECRET", runner.Skipped)
+	}
+	svc := consumerByID(t, r, "cloudrun:api@api-1")
+	if len(svc.Skipped) != 1 || strings.Join(svc.Skipped[0].DidYouMean, ",") != "JWT_SECRET_STAGNG" {
+		t.Errorf("service skipped %+v: want did_you_mean JWT_SECRET_STAGNG (from the revision's env)", svc.Skipped)
+	}
+	var sp101 []string
+	for _, f := range r.Findings {
+		if f.Code == "SP101" {
+			sp101 = append(sp101, f.Message)
+			if !strings.Contains(f.Hint, "misspelt") {
+				t.Errorf("SP101 hint %q should say a name looks misspelt", f.Hint)
+			}
+		}
+	}
+	if len(sp101) != 2 || !strings.Contains(strings.Join(sp101, "\n"), "[0] env JWT_SECRET_STAGING: unset (did you mean JWT_SECRET_STAGNG or JWT_SECRET?)") ||
+		!strings.Contains(strings.Join(sp101, "\n"), "(did you mean JWT_SECRET_STAGNG?)") {
+		t.Errorf("SP101 messages %q", sp101)
+	}
+	if _, out, _ := h.run("check", "-c", cfg); !strings.Contains(out, "skipped runner [0] env JWT_SECRET_STAGING: unset (did you mean JWT_SECRET_STAGNG or JWT_SECRET?)") {
+		t.Errorf("text report:\n%s", out)
+	}
+
+	// A link skipped on the way to a literal: SP100's cause says it too.
+	delete(h.env, "JWT_SECRET")
+	cfg = h.write("c2.yaml", cfgFor("[JWT_SECRET_STAGING, {literal: hard-coded-default}]", "{cloudrun: api, chain: [JWT_SECRET_STAGNG]}"))
+	_, r, _ = h.checkJSON(cfg)
+	f := findingCodes(r)["SP100"]
+	if f == nil || !strings.Contains(f.Message, "because JWT_SECRET_STAGING is not set (for JWT_SECRET_STAGING did you mean JWT_SECRET_STAGNG?)") {
+		t.Errorf("SP100 %+v", f)
+	}
+	// A link that resolved needs no suggestion.
+	if c := consumerByID(t, r, "cloudrun:api@api-1/app"); !c.Resolved || len(c.Skipped) != 0 {
+		t.Errorf("service %+v", c)
+	}
+}

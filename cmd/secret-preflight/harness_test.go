@@ -56,7 +56,16 @@ func (h *harness) write(name, content string) string {
 func (h *harness) run(args ...string) (int, string, string) {
 	h.t.Helper()
 	var out, errb bytes.Buffer
-	e := &env{lookup: func(k string) (string, bool) { v, ok := h.env[k]; return v, ok }}
+	e := &env{
+		lookup: func(k string) (string, bool) { v, ok := h.env[k]; return v, ok },
+		names: func() []string {
+			var out []string
+			for k := range h.env {
+				out = append(out, k)
+			}
+			return out
+		},
+	}
 	code := run(context.Background(), args, e, &out, &errb)
 	return code, out.String(), errb.String()
 }

@@ -88,6 +88,7 @@ revisions:
         env:
           - {name: JWT_SECRET, valueSource: {secretKeyRef: {secret: jwt, version: "1"}}}
           - {name: PLAIN_SECRET, value: "` + canaryPlain + `"}
+          - {name: JWT_SECRET_STAGNG, value: "` + canaryPlain + `"}
           - {name: MULTI, valueSource: {secretKeyRef: {secret: multi, version: latest}}}
           - {name: DENIED, valueSource: {secretKeyRef: {secret: denied, version: latest}}}
   - name: projects/stg/locations/us-central1/services/api/revisions/api-2
@@ -123,10 +124,11 @@ secrets:
     must_differ_from: [multi]
     runner:
       chain:
+        - env: JWT_SECRET_STAGING
         - env: JWT_SECRET
         - literal: "` + canaryLiteral + `"
     services:
-      - {cloudrun: api, chain: [JWT_SECRET]}
+      - {cloudrun: api, chain: [JWT_SECRET_STAGING, JWT_SECRET]}
       - {manifest: ` + filepath.Join(dir, "svc.yaml") + `, chain: [JWT_SECRET]}
       - {set_secrets: "JWT_SECRET=jwt:1", name: worker, chain: [JWT_SECRET]}
   - name: plain
@@ -228,6 +230,8 @@ func TestNoSecretLeaks(t *testing.T) {
 	h.write(".env", "MULTI=\""+canaryDotenv+"\"\n")
 	cfg := h.write("secret-preflight.yaml", leakConfig(h.dir))
 	h.env["JWT_SECRET"] = canaryEnv
+	// A near miss of an unset name: "did you mean" shows the name only.
+	h.env["JWT_SECRET_STAGNG"] = canaryEnv
 	h.env["GITHUB_STEP_SUMMARY"] = filepath.Join(h.dir, "summary.md")
 	h.env["GITHUB_OUTPUT"] = filepath.Join(h.dir, "github-output")
 
@@ -240,6 +244,9 @@ func TestNoSecretLeaks(t *testing.T) {
 		code, out, errs := h.run(args...)
 		if code != exitFindings {
 			t.Errorf("check --format %s: exit %d, want 1 (the config has errors)\n%s", format, code, errs)
+		}
+		if (format == "text" || format == "github") && !strings.Contains(out, "did you mean JWT_SECRET_STAGNG") {
+			t.Errorf("--format %s: no \"did you mean\" for the near miss", format)
 		}
 		if format != "github" && strings.Contains(out, "::add-mask::") {
 			t.Errorf("format %s printed masks", format)

@@ -9,12 +9,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], &env{lookup: os.LookupEnv}, os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], &env{lookup: os.LookupEnv, names: environNames}, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
@@ -31,6 +32,20 @@ const (
 // one (the runner's chain reads it).
 type env struct {
 	lookup func(string) (string, bool)
+	// names lists the variables set, for "did you mean" hints; nil means
+	// none are offered.
+	names func() []string
+}
+
+// environNames is the names of the process environment, without values.
+func environNames() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if name, _, ok := strings.Cut(kv, "="); ok && name != "" {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 func (e *env) get(k string) string {
