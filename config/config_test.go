@@ -173,6 +173,12 @@ func TestInvalid(t *testing.T) {
 			"4:5: runner has no chain",
 			"6:9: consumer has no chain",
 		}},
+		{"set_secrets_malformed", []string{
+			"6:22: set_secrets entry 1: JWT: empty secret name",
+			"8:22: set_secrets entry 1: missing '='",
+			"10:22: set_secrets entry 1: JWT: the version is not latest, a number or an alias",
+			"12:23: set_secrets entry 2: OTHER: empty secret name",
+		}},
 		{"dotenv_string", []string{
 			"6:19: dotenv must be a map with path and key, got a string",
 			"7:11: dotenv has no key",

@@ -15,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/secret-preflight/secret-preflight/internal/setsecrets"
 	"github.com/secret-preflight/secret-preflight/internal/yamlerr"
 	"github.com/secret-preflight/secret-preflight/secret"
 )
@@ -654,6 +655,15 @@ func (p *parser) target(kind ConsumerKind, e entry) (string, bool) {
 		// Relative to the config, not the working directory, so that
 		// `-c sub/secret-preflight.yaml` works from anywhere.
 		return filepath.Join(p.dir, s), true
+	case KindSetSecrets:
+		// check would read it the same way and fail with SP102; a
+		// malformed deploy flag is a config error, found without the
+		// network. The messages never quote what follows '='.
+		if _, err := setsecrets.Parse(s); err != nil {
+			p.errorf(e.val, "%v", err)
+			return "", false
+		}
+		return s, true
 	default:
 		return s, true
 	}

@@ -107,6 +107,7 @@ var bothReject = map[string]string{
 	"secretmanager.yaml":           "",
 	"service_kinds.yaml":           "",
 	"set_secrets_empty.yaml":       "",
+	"set_secrets_malformed.yaml":   "",
 	"trim_not_bool.yaml":           "",
 	"two_documents.yaml":           "only because the second document has no secrets (see loader-only/two_documents.yaml)",
 	"unknown_key_consumer.yaml":    "",
@@ -129,6 +130,7 @@ var loaderOnly = map[string]string{
 	configInvalid + "duplicate_secret.yaml":          "duplicate secret names: uniqueItems cannot key on name",
 	ownLoaderOnly + "duplicate_secret.yaml":          "duplicate secret names: uniqueItems cannot key on name",
 	ownLoaderOnly + "must_differ_from_unknown.yaml":  "must_differ_from names no secret of the file: a cross-reference",
+	ownLoaderOnly + "set_secrets_duplicate.yaml":     "a set_secrets target set twice, or two secrets in one mount directory: a pattern cannot compare entries",
 	ownLoaderOnly + "must_differ_from_self.yaml":     "must_differ_from names the secret itself: a cross-reference",
 	ownLoaderOnly + "ignore_unknown_secret.yaml":     "ignore.secret names no secret of the file: a cross-reference",
 	ownLoaderOnly + "merge_key.yaml":                 "YAML merge keys: the schema sees the merged map",
@@ -611,6 +613,11 @@ func TestAgreement(t *testing.T) {
 		add("dotenv "+v, withRunner(gcpNone, "[{dotenv: "+v+"}]"))
 		add("service dotenv "+v, withService(gcpNone, "{manifest: m.yaml, chain: [{dotenv: "+v+"}]}"))
 	}
+	for _, v := range []string{`"A=s"`, `"A=s:1"`, `"A = s : latest"`, `"A=projects/p/secrets/s:2,/k/f=t"`, `"A=s:1,\n B=t"`,
+		`"JWT="`, `"JWT jwt:1"`, `"A=s:1.5"`, `"A=s:"`, `"=s:1"`, `"A=:1"`, `"a/b=s"`, `"/k/=s"`, `"/=s"`, `"A B=s"`, `"{}"`, `","`} {
+		add("set_secrets "+v, withService(gcpNone, "{set_secrets: "+v+", chain: [A]}"))
+	}
+	cases = append(cases, agreement{"set_secrets duplicate", withService(gcpNone, `{set_secrets: "A=s:1,A=s:2", chain: [A]}`), true})
 	for _, v := range []string{`A_B`, `a.b`, `9A`, `"K=value"`, `"K: value"`, `A-B`, `"A B"`, `"ü"`, `"A\nB"`} {
 		add("dotenv key "+v, withRunner(gcpNone, "[{dotenv: {path: .env, key: "+v+"}}]"))
 	}

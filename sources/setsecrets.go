@@ -1,154 +1,27 @@
 package sources
 
-import (
-	"fmt"
-	"path"
-	"regexp"
-	"strings"
-)
+import "github.com/secret-preflight/secret-preflight/internal/setsecrets"
 
-var (
-	// A Secret Manager secret id, bare or under a project (id or number).
-	setSecretsNameRE = regexp.MustCompile(`^(projects/[A-Za-z0-9._:-]+/secrets/)?[A-Za-z0-9_-]+$`)
-	// latest, a version number or a version alias.
-	setSecretsVersionRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-)
-
-const setSecretsWant = "want ENV_VAR=SECRET:VERSION or /mount/path=SECRET:VERSION"
-
-// ParseSetSecrets parses the value of gcloud's --set-secrets flag or of
-// google-github-actions/deploy-cloudrun's `secrets:` input.
-//
-// Entries are separated by commas and/or newlines. ENV_VAR=SECRET:VERSION
-// sets an env var; /dir/file=SECRET:VERSION mounts the secret as that file,
-// which Cloud Run does with a volume at /dir holding one item, file. SECRET
-// may be projects/P/secrets/S; a missing :VERSION means latest. gcloud's
-// ^DELIM^ prefix, which deploy-cloudrun itself uses when calling gcloud, is
-// understood too. Errors name the entry by its 1-based number and never
-// quote the text after '=': a value pasted here by mistake would be a
-// secret.
+// ParseSetSecrets parses the value of gcloud's --set-secrets flag (or of
+// google-github-actions/deploy-cloudrun's `secrets:` input) into the one
+// container it configures: env vars from secrets, and a secret volume per
+// mount directory. The grammar and its errors are internal/setsecrets',
+// which the config loader also uses to reject a malformed string.
 func ParseSetSecrets(value string) (Container, error) {
-	entries := splitSetSecrets(value)
-	if len(entries) == 0 {
-		return Container{}, fmt.Errorf("set_secrets is empty: %s", setSecretsWant)
-	}
-	b := setSecretsBuilder{c: Container{Ingress: true}, envAt: map[string]int{}, fileAt: map[string]int{}, dirAt: map[string]int{}}
-	for i, e := range entries {
-		if err := b.add(i+1, e); err != nil {
-			return Container{}, fmt.Errorf("set_secrets entry %d: %w", i+1, err)
-		}
-	}
-	return b.c, nil
-}
-
-// splitSetSecrets returns the non-blank entries, trimmed.
-func splitSetSecrets(value string) []string {
-	value = strings.TrimSpace(value)
-	delim := ","
-	// gcloud list/dict flags accept ^D^ at the start to use D instead of a
-	// comma, for values that contain commas.
-	if rest, ok := strings.CutPrefix(value, "^"); ok {
-		if d, tail, ok := strings.Cut(rest, "^"); ok && d != "" {
-			delim, value = d, tail
-		}
-	}
-	if value == "{}" { // deploy-cloudrun's "no entries"
-		return nil
-	}
-	value = strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(value)
-	var out []string
-	for _, line := range strings.Split(value, "\n") {
-		for _, e := range strings.Split(line, delim) {
-			if e = strings.TrimSpace(e); e != "" {
-				out = append(out, e)
-			}
-		}
-	}
-	return out
-}
-
-// setSecretsBuilder accumulates entries and remembers where each env var,
-// file and mount directory was set, to report conflicts by entry number.
-type setSecretsBuilder struct {
-	c      Container
-	envAt  map[string]int
-	fileAt map[string]int
-	dirAt  map[string]int // mount directory -> index in c.Mounts
-}
-
-func (b *setSecretsBuilder) add(n int, entry string) error {
-	key, ref, ok := strings.Cut(entry, "=")
-	if !ok {
-		return fmt.Errorf("missing '=' (%s)", setSecretsWant)
-	}
-	key = strings.TrimSpace(key)
-	if key == "" {
-		return fmt.Errorf("nothing before '=' (%s)", setSecretsWant)
-	}
-	name, version, err := parseSecretVersion(strings.TrimSpace(ref))
+	s, err := setsecrets.Parse(value)
 	if err != nil {
-		return fmt.Errorf("%s: %w", key, err)
+		return Container{}, err
 	}
-	switch {
-	case strings.HasPrefix(key, "/"):
-		return b.addMount(n, key, name, version)
-	case strings.Contains(key, "/"):
-		return fmt.Errorf("%s: relative mount path: a mount path must start with /", key)
-	case strings.ContainsAny(key, " \t"):
-		return fmt.Errorf("env var name %q contains whitespace", key)
+	c := Container{Ingress: true}
+	for _, e := range s.Env {
+		c.Env = append(c.Env, EnvVar{Name: e.Name, Secret: &SecretRef{Secret: e.Secret, Version: e.Version}})
 	}
-	if prev, dup := b.envAt[key]; dup {
-		return fmt.Errorf("%s is already set by entry %d", key, prev)
-	}
-	b.envAt[key] = n
-	b.c.Env = append(b.c.Env, EnvVar{Name: key, Secret: &SecretRef{Secret: name, Version: version}})
-	return nil
-}
-
-// addMount adds one file. Cloud Run mounts one secret per directory, so
-// files of the same secret in one directory share a volume, and files of
-// different secrets in one directory are an error, as gcloud would say.
-func (b *setSecretsBuilder) addMount(n int, file, name, version string) error {
-	if strings.HasSuffix(file, "/") {
-		return fmt.Errorf("%s: the mount path must name a file, not a directory (e.g. %sNAME)", file, file)
-	}
-	clean := path.Clean(file)
-	if prev, dup := b.fileAt[clean]; dup {
-		return fmt.Errorf("%s is already mounted by entry %d", file, prev)
-	}
-	dir, base := path.Dir(clean), path.Base(clean)
-	item := MountItem{Path: base, Version: version}
-	if i, ok := b.dirAt[dir]; ok {
-		m := &b.c.Mounts[i]
-		if m.Secret != name {
-			return fmt.Errorf("%s: directory %s already holds another secret (entry %d); Cloud Run mounts one secret per directory", file, dir, b.fileAt[path.Join(dir, m.Items[0].Path)])
+	for _, m := range s.Mounts {
+		sm := SecretMount{MountPath: m.Dir, Secret: m.Secret}
+		for _, it := range m.Items {
+			sm.Items = append(sm.Items, MountItem{Path: it.Path, Version: it.Version})
 		}
-		m.Items = append(m.Items, item)
-	} else {
-		b.dirAt[dir] = len(b.c.Mounts)
-		b.c.Mounts = append(b.c.Mounts, SecretMount{MountPath: dir, Secret: name, Items: []MountItem{item}})
+		c.Mounts = append(c.Mounts, sm)
 	}
-	b.fileAt[clean] = n
-	return nil
-}
-
-// parseSecretVersion splits SECRET[:VERSION]. Secret names hold no colon,
-// so the last one separates the version.
-func parseSecretVersion(ref string) (string, string, error) {
-	name, version := ref, "latest"
-	if i := strings.LastIndex(ref, ":"); i >= 0 {
-		name, version = strings.TrimSpace(ref[:i]), strings.TrimSpace(ref[i+1:])
-		if version == "" {
-			return "", "", fmt.Errorf("empty version after ':' (use latest, a number or an alias)")
-		}
-	}
-	switch {
-	case name == "":
-		return "", "", fmt.Errorf("empty secret name (%s)", setSecretsWant)
-	case !setSecretsNameRE.MatchString(name):
-		return "", "", fmt.Errorf("the secret is not a Secret Manager secret id or projects/PROJECT/secrets/ID")
-	case !setSecretsVersionRE.MatchString(version):
-		return "", "", fmt.Errorf("the version is not latest, a number or an alias")
-	}
-	return name, version, nil
+	return c, nil
 }

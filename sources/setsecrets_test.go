@@ -69,7 +69,7 @@ func TestParseSetSecretsErrors(t *testing.T) {
 		{"env var twice", "A=a:1,B=b:1,A=a:2", "set_secrets entry 3: A is already set by entry 1"},
 		{"file twice", "/s/a=k:1,/s/./a=k:2", "set_secrets entry 2: /s/./a is already mounted by entry 1"},
 		{"two secrets in one directory", "/s/a=k:1,/s/b=other:1", "set_secrets entry 2: /s/b: directory /s already holds another secret (entry 1)"},
-		{"whitespace in name", "MY VAR=a:1", `env var name "MY VAR" contains whitespace`},
+		{"whitespace in name", "MY VAR=a:1", `the env var name before '=' contains whitespace`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,7 +81,7 @@ func TestParseSetSecretsErrors(t *testing.T) {
 				t.Errorf("error %q, want it to contain %q", err, tt.want)
 			}
 			// What follows '=' may be a value pasted by mistake.
-			if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "not a name") {
+			if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "not a name") || strings.Contains(err.Error(), "MY VAR") {
 				t.Errorf("error %q echoes the entry", err)
 			}
 		})

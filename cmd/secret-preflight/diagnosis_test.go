@@ -293,3 +293,30 @@ func TestDidYouMean(t *testing.T) {
 		t.Errorf("service %+v", c)
 	}
 }
+
+// A malformed set_secrets string is a config error from validate and check
+// alike (exit 2, file:line:col), not an SP102 at check time.
+func TestMalformedSetSecretsIsAConfigError(t *testing.T) {
+	const canary = "CANARY-set-secrets-Uu7Ii8Oo9Pp0"
+	h := newHarness(t, secretsFixture)
+	for _, tc := range []struct {
+		value, want string
+	}{
+		{"JWT=", "JWT: empty secret name"},
+		{"JWT jwt:1", "missing '='"},
+		{"JWT_SECRET=jwt:1,JWT_SECRET=jwt:2", "set_secrets entry 2: JWT_SECRET is already set by entry 1"},
+		{"JWT_SECRET=jwt:1.5", "the version is not latest, a number or an alias"},
+		{"JWT_SECRET " + canary, "missing '='"},
+		{"JWT_SECRET=" + canary + ":v.1", "the version is not latest"},
+	} {
+		cfg := h.write("c.yaml", cfgFor("[{secretmanager: jwt}]", `{set_secrets: "`+tc.value+`", chain: [JWT_SECRET]}`))
+		for _, cmd := range []string{"validate", "check"} {
+			code, out, errs := h.run(cmd, "-c", cfg)
+			// The consumer is on line 8; its set_secrets value starts at column 23.
+			if code != exitUsage || !strings.Contains(errs, cfg+":8:23: "+"set_secrets entry") || !strings.Contains(errs, tc.want) {
+				t.Errorf("%s of %q: exit %d, stderr %q; want 2 at %s:8:23 saying %q", cmd, tc.value, code, errs, cfg, tc.want)
+			}
+			assertNoTrace(t, cmd+" of a malformed set_secrets", out+errs, []string{canary})
+		}
+	}
+}

@@ -317,6 +317,8 @@ func TestNoSecretLeaks(t *testing.T) {
 			"    extra: {literal: \"" + canaryLiteral + "\"}\n",
 		"bad-anchor.yaml": strings.Replace(leakConfig(h.dir), `- literal: "`+canaryLiteral+`"`, "- literal: *"+strings.ReplaceAll(canaryLiteral, "-", ""), 1),
 		"bad-typo.yaml":   strings.Replace(leakConfig(h.dir), `- literal: "`+canaryLiteral+`"`, "- literal:"+canaryLiteral, 1),
+		// A value pasted into a --set-secrets string.
+		"bad-set-secrets.yaml": strings.Replace(leakConfig(h.dir), `"JWT_SECRET=jwt:1"`, `"JWT_SECRET=jwt:1,OTHER=`+canaryLiteral+`:v.1,LAST `+canaryLiteral+`"`, 1),
 		// A .env line pasted as the key.
 		"bad-dotenv-key.yaml": strings.Replace(leakConfig(h.dir), "key: MULTI}", `key: "MULTI=`+canaryDotenv+`"}`, 1),
 	}
@@ -351,7 +353,7 @@ func TestNoSecretLeaks(t *testing.T) {
 		}
 		switch filepath.Base(p) {
 		case "key.txt", ".env", ".env-broken", "secret-preflight.yaml", "bad-keys.yaml", "bad-anchor.yaml", "bad-typo.yaml",
-			"bad-dotenv-key.yaml", "broken-dotenv.yaml", "svc.yaml":
+			"bad-dotenv-key.yaml", "bad-set-secrets.yaml", "broken-dotenv.yaml", "svc.yaml":
 			return nil // inputs
 		}
 		b, err := os.ReadFile(p)

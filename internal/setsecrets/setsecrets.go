@@ -1,0 +1,187 @@
+// Package setsecrets parses the value of gcloud's --set-secrets flag (and
+// google-github-actions/deploy-cloudrun's secrets input). It is a leaf:
+// the config loader validates set_secrets strings with it, and the sources
+// turn its result into a container to resolve.
+package setsecrets
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+)
+
+var (
+	// A Secret Manager secret id, bare or under a project (id or number).
+	nameRE = regexp.MustCompile(`^(projects/[A-Za-z0-9._:-]+/secrets/)?[A-Za-z0-9_-]+$`)
+	// latest, a version number or a version alias.
+	versionRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+)
+
+const want = "want ENV_VAR=SECRET:VERSION or /mount/path=SECRET:VERSION"
+
+// Env is an env var set from a secret.
+type Env struct {
+	Name string
+	// Secret is a bare secret id or projects/P/secrets/S.
+	Secret string
+	// Version is latest, a number or an alias.
+	Version string
+}
+
+// Mount is a secret volume: the files under Dir, all of one secret.
+type Mount struct {
+	Dir    string
+	Secret string
+	Items  []Item
+}
+
+// Item is one file of a Mount and the version it holds.
+type Item struct {
+	Path    string
+	Version string
+}
+
+// Set is what a --set-secrets value sets, in the order written.
+type Set struct {
+	Env    []Env
+	Mounts []Mount
+}
+
+// Parse parses the value of gcloud's --set-secrets flag or of
+// google-github-actions/deploy-cloudrun's `secrets:` input.
+//
+// Entries are separated by commas and/or newlines. ENV_VAR=SECRET:VERSION
+// sets an env var; /dir/file=SECRET:VERSION mounts the secret as that file,
+// which Cloud Run does with a volume at /dir holding one item, file. SECRET
+// may be projects/P/secrets/S; a missing :VERSION means latest. gcloud's
+// ^DELIM^ prefix, which deploy-cloudrun itself uses when calling gcloud, is
+// understood too. Errors name the entry by its 1-based number and never
+// quote the text after '=': a value pasted here by mistake would be a
+// secret.
+func Parse(value string) (Set, error) {
+	entries := split(value)
+	if len(entries) == 0 {
+		return Set{}, fmt.Errorf("set_secrets is empty: %s", want)
+	}
+	b := builder{envAt: map[string]int{}, fileAt: map[string]int{}, dirAt: map[string]int{}}
+	for i, e := range entries {
+		if err := b.add(i+1, e); err != nil {
+			return Set{}, fmt.Errorf("set_secrets entry %d: %w", i+1, err)
+		}
+	}
+	return b.s, nil
+}
+
+// split returns the non-blank entries, trimmed.
+func split(value string) []string {
+	value = strings.TrimSpace(value)
+	delim := ","
+	// gcloud list/dict flags accept ^D^ at the start to use D instead of a
+	// comma, for values that contain commas.
+	if rest, ok := strings.CutPrefix(value, "^"); ok {
+		if d, tail, ok := strings.Cut(rest, "^"); ok && d != "" {
+			delim, value = d, tail
+		}
+	}
+	if value == "{}" { // deploy-cloudrun's "no entries"
+		return nil
+	}
+	value = strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(value)
+	var out []string
+	for _, line := range strings.Split(value, "\n") {
+		for _, e := range strings.Split(line, delim) {
+			if e = strings.TrimSpace(e); e != "" {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+// builder accumulates entries and remembers where each env var,
+// file and mount directory was set, to report conflicts by entry number.
+type builder struct {
+	s      Set
+	envAt  map[string]int
+	fileAt map[string]int
+	dirAt  map[string]int // mount directory -> index in s.Mounts
+}
+
+func (b *builder) add(n int, entry string) error {
+	key, ref, ok := strings.Cut(entry, "=")
+	if !ok {
+		return fmt.Errorf("missing '=' (%s)", want)
+	}
+	key = strings.TrimSpace(key)
+	if key == "" {
+		return fmt.Errorf("nothing before '=' (%s)", want)
+	}
+	name, version, err := parseSecretVersion(strings.TrimSpace(ref))
+	if err != nil {
+		return fmt.Errorf("%s: %w", key, err)
+	}
+	switch {
+	case strings.HasPrefix(key, "/"):
+		return b.addMount(n, key, name, version)
+	case strings.Contains(key, "/"):
+		return fmt.Errorf("%s: relative mount path: a mount path must start with /", key)
+	case strings.ContainsAny(key, " \t"):
+		// Not quoted: text with spaces before '=' may be a pasted value.
+		return fmt.Errorf("the env var name before '=' contains whitespace (%s)", want)
+	}
+	if prev, dup := b.envAt[key]; dup {
+		return fmt.Errorf("%s is already set by entry %d", key, prev)
+	}
+	b.envAt[key] = n
+	b.s.Env = append(b.s.Env, Env{Name: key, Secret: name, Version: version})
+	return nil
+}
+
+// addMount adds one file. Cloud Run mounts one secret per directory, so
+// files of the same secret in one directory share a volume, and files of
+// different secrets in one directory are an error, as gcloud would say.
+func (b *builder) addMount(n int, file, name, version string) error {
+	if strings.HasSuffix(file, "/") {
+		return fmt.Errorf("%s: the mount path must name a file, not a directory (e.g. %sNAME)", file, file)
+	}
+	clean := path.Clean(file)
+	if prev, dup := b.fileAt[clean]; dup {
+		return fmt.Errorf("%s is already mounted by entry %d", file, prev)
+	}
+	dir, base := path.Dir(clean), path.Base(clean)
+	item := Item{Path: base, Version: version}
+	if i, ok := b.dirAt[dir]; ok {
+		m := &b.s.Mounts[i]
+		if m.Secret != name {
+			return fmt.Errorf("%s: directory %s already holds another secret (entry %d); Cloud Run mounts one secret per directory", file, dir, b.fileAt[path.Join(dir, m.Items[0].Path)])
+		}
+		m.Items = append(m.Items, item)
+	} else {
+		b.dirAt[dir] = len(b.s.Mounts)
+		b.s.Mounts = append(b.s.Mounts, Mount{Dir: dir, Secret: name, Items: []Item{item}})
+	}
+	b.fileAt[clean] = n
+	return nil
+}
+
+// parseSecretVersion splits SECRET[:VERSION]. Secret names hold no colon,
+// so the last one separates the version.
+func parseSecretVersion(ref string) (string, string, error) {
+	name, version := ref, "latest"
+	if i := strings.LastIndex(ref, ":"); i >= 0 {
+		name, version = strings.TrimSpace(ref[:i]), strings.TrimSpace(ref[i+1:])
+		if version == "" {
+			return "", "", fmt.Errorf("empty version after ':' (use latest, a number or an alias)")
+		}
+	}
+	switch {
+	case name == "":
+		return "", "", fmt.Errorf("empty secret name (%s)", want)
+	case !nameRE.MatchString(name):
+		return "", "", fmt.Errorf("the secret is not a Secret Manager secret id or projects/PROJECT/secrets/ID")
+	case !versionRE.MatchString(version):
+		return "", "", fmt.Errorf("the version is not latest, a number or an alias")
+	}
+	return name, version, nil
+}
