@@ -209,7 +209,9 @@ func findSplit(gs []*group) *split {
 	revs := map[string][]revision{}
 	for _, g := range gs {
 		for _, c := range g.consumers {
-			if c.Revision == "" {
+			// A tagged consumer is the revision behind a tag URL, read
+			// whatever its share: not a side of the traffic split.
+			if c.Revision == "" || c.Tag != "" {
 				continue
 			}
 			if _, ok := revs[c.Target]; !ok {
@@ -361,6 +363,9 @@ func describeByVersion(cs []*report.Consumer) string {
 // consumerName is a consumer's id, with its share of traffic when it is a
 // serving revision.
 func consumerName(c *report.Consumer) string {
+	if c.Tag != "" {
+		return fmt.Sprintf("%s (tag %s, %d%% of traffic)", c.ID, c.Tag, c.TrafficPercent)
+	}
 	if c.Revision != "" {
 		return fmt.Sprintf("%s (%d%% of traffic)", c.ID, c.TrafficPercent)
 	}

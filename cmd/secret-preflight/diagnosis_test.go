@@ -320,3 +320,21 @@ func TestMalformedSetSecretsIsAConfigError(t *testing.T) {
 		}
 	}
 }
+
+// A tagged revision that disagrees is not a traffic split: it is named
+// with its tag and share, and the serving revision's version is the other
+// side.
+func TestSP100TaggedRevisionIsNotASplit(t *testing.T) {
+	h := newHarness(t, taggedFixture)
+	h.env["JWT_SECRET"] = keyV2
+	cfg := h.write("c.yaml", cfgFor("[JWT_SECRET]", "{cloudrun: api, chain: [JWT_SECRET]}", "{cloudrun: api, tag: e2e, chain: [JWT_SECRET]}"))
+	code, r, _ := h.checkJSON(cfg)
+	f := findingCodes(r)["SP100"]
+	if code != exitFindings || f == nil {
+		t.Fatalf("exit %d findings %+v", code, r.Findings)
+	}
+	if strings.Contains(f.Message, "traffic is split") ||
+		!strings.Contains(f.Message, "the runner holds version 2 (as cloudrun:api@api-2/app (100% of traffic) does), while cloudrun:api@api-3/app (tag e2e, 0% of traffic) reads version 1") {
+		t.Errorf("message %q", f.Message)
+	}
+}
