@@ -299,3 +299,22 @@ func TestVerifyTokenKeyKindMismatch(t *testing.T) {
 		t.Errorf("the matching public key must verify: %v", err)
 	}
 }
+
+func TestDiagnoseDifferentSecretsAndUnversionedSides(t *testing.T) {
+	a := consumer("cloudrun:api@api-1/app", "env", key)
+	a.Target, a.Revision, a.Version, a.SecretVersion, a.TrafficPercent = "projects/p/locations/r/services/api", "api-1", "2", "projects/1/secrets/jwt/versions/2", 100
+	b := consumer("cloudrun:worker@worker-1/app", "env", key+"-other")
+	b.Target, b.Revision, b.Version, b.SecretVersion, b.TrafficPercent = "projects/p/locations/r/services/worker", "worker-1", "1", "projects/1/secrets/jwt-old/versions/1", 100
+	r := runChecks(t, cfgWith(&config.Secret{Name: "jwt"}), &report.Secret{Name: "jwt", Consumers: []*report.Consumer{a, b}})
+	if f := has(r, "SP100"); f == nil || !strings.HasPrefix(f.Message, "The consumers read different secrets: cloudrun:api@api-1/app reads projects/1/secrets/jwt; cloudrun:worker@worker-1/app reads projects/1/secrets/jwt-old.") {
+		t.Errorf("SP100 %+v", f)
+	}
+	// A runner whose value no consumer read from Secret Manager, against a
+	// service holding a plain value: nothing to say about versions.
+	runner := consumer("runner", "env", key+"-runner")
+	plain := consumer("cloudrun:api@api-1/app", "env", key)
+	r = runChecks(t, cfgWith(&config.Secret{Name: "jwt"}), &report.Secret{Name: "jwt", Consumers: []*report.Consumer{runner, plain}})
+	if f := has(r, "SP100"); f == nil || !strings.HasPrefix(f.Message, "The consumers read different sources.") {
+		t.Errorf("SP100 %+v", f)
+	}
+}
