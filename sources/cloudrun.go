@@ -10,6 +10,7 @@ import (
 	"github.com/googleapis/gax-go/v2"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/secret-preflight/secret-preflight/internal/retry"
 	"github.com/secret-preflight/secret-preflight/secret"
 )
 
@@ -27,6 +28,8 @@ type revisionGetter interface {
 type CloudRun struct {
 	Services  serviceGetter
 	Revisions revisionGetter
+	// Retry bounds the retries of each call (zero: retry.Policy defaults).
+	Retry retry.Policy
 	// InitErr explains missing clients (e.g. no credentials).
 	InitErr error
 }
@@ -73,7 +76,11 @@ func (c *CloudRun) Select(ctx context.Context, service, tag string) ([]Workload,
 		}
 		return nil, nil, fmt.Errorf("%s: no Cloud Run client configured", service)
 	}
-	svc, err := c.Services.GetService(ctx, &runpb.GetServiceRequest{Name: service})
+	var svc *runpb.Service
+	err := c.Retry.Do(ctx, func(ctx context.Context, opts ...gax.CallOption) (err error) {
+		svc, err = c.Services.GetService(ctx, &runpb.GetServiceRequest{Name: service}, opts...)
+		return err
+	})
 	if err != nil {
 		return nil, nil, cloudError(service, "run.services.get", err)
 	}
@@ -98,7 +105,11 @@ func (c *CloudRun) Select(ctx context.Context, service, tag string) ([]Workload,
 		g.Go(func() error {
 			name := service + "/revisions/" + r
 			w := Workload{Revision: r}
-			rev, err := c.Revisions.GetRevision(ctx, &runpb.GetRevisionRequest{Name: name})
+			var rev *runpb.Revision
+			err := c.Retry.Do(ctx, func(ctx context.Context, opts ...gax.CallOption) (err error) {
+				rev, err = c.Revisions.GetRevision(ctx, &runpb.GetRevisionRequest{Name: name}, opts...)
+				return err
+			})
 			if err != nil {
 				w.Err = cloudError(name, "run.revisions.get", err)
 			} else {

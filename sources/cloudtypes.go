@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/secret-preflight/secret-preflight/internal/retry"
 )
 
 // CloudError is a failed call to a Google Cloud API, reduced to what a
@@ -18,12 +21,23 @@ type CloudError struct {
 	Code       codes.Code
 	Permission string // the IAM permission the call needs
 	Detail     string // the server's message
-	Err        error
+	// Attempts is how many calls were made (see package retry); the code
+	// and detail are the last call's. RetryBudget is set when the retry
+	// time budget, not the attempt count, stopped the retries.
+	Attempts    int
+	RetryBudget time.Duration
+	Err         error
 }
 
 func (e *CloudError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s", e.Resource, e.Code)
+	switch {
+	case e.Attempts > 1 && e.RetryBudget > 0:
+		fmt.Fprintf(&b, " after %d attempts (the %s retry budget ran out)", e.Attempts, e.RetryBudget)
+	case e.Attempts > 1:
+		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
+	}
 	switch e.Code {
 	case codes.PermissionDenied:
 		fmt.Fprintf(&b, ": the caller lacks IAM permission %s on it", e.Permission)
@@ -50,7 +64,14 @@ func (e *CloudError) Unwrap() error { return e.Err }
 
 // cloudError wraps err from a call on resource that needs permission.
 func cloudError(resource, permission string, err error) error {
-	ce := &CloudError{Resource: resource, Permission: permission, Err: err, Code: codes.Unknown}
+	ce := &CloudError{Resource: resource, Permission: permission, Err: err, Code: codes.Unknown, Attempts: 1}
+	var re *retry.Error
+	if errors.As(err, &re) {
+		// The code and message are the last attempt's; status.FromError
+		// on the wrapper would fold the wrapper's text into the message.
+		ce.Attempts, ce.RetryBudget = re.Attempts, re.Budget
+		err = re.Err
+	}
 	switch st, ok := status.FromError(err); {
 	case errors.Is(err, context.DeadlineExceeded):
 		ce.Code = codes.DeadlineExceeded

@@ -15,6 +15,8 @@ import (
 	"github.com/googleapis/gax-go/v2"
 	"google.golang.org/api/iterator"
 	"google.golang.org/grpc/codes"
+
+	"github.com/secret-preflight/secret-preflight/internal/retry"
 )
 
 // ServiceLister is the Cloud Run call discovery needs; the official
@@ -129,7 +131,9 @@ type SecretReader struct {
 // secretmanager.secrets.get). If that fails, or secrets is nil, such
 // numbers are listed in Unmatched and their secrets kept apart; Discover
 // never fails for it.
-func Discover(ctx context.Context, lister ServiceLister, jobs JobLister, secrets SecretGetter, project string, regions []string) (*Inventory, error) {
+//
+// Every call is retried under pol (see package retry).
+func Discover(ctx context.Context, pol retry.Policy, lister ServiceLister, jobs JobLister, secrets SecretGetter, project string, regions []string) (*Inventory, error) {
 	if len(regions) == 0 {
 		return nil, fmt.Errorf("projects/%s: no region to list", project)
 	}
@@ -142,14 +146,15 @@ func Discover(ctx context.Context, lister ServiceLister, jobs JobLister, secrets
 	home := map[string]bool{project: true}
 	for _, region := range regions {
 		parent := fmt.Sprintf("projects/%s/locations/%s", project, region)
-		it := lister.ListServices(ctx, &runpb.ListServicesRequest{Parent: parent})
+		listOpts, annotate := pol.Iterator(ctx)
+		it := lister.ListServices(ctx, &runpb.ListServicesRequest{Parent: parent}, listOpts...)
 		for {
 			svc, err := it.Next()
 			if errors.Is(err, iterator.Done) {
 				break
 			}
 			if err != nil {
-				return nil, cloudError(parent, "run.services.list", err)
+				return nil, cloudError(parent, "run.services.list", annotate(err))
 			}
 			ds, err := discoveredService(svc)
 			if err != nil {
@@ -161,14 +166,15 @@ func Discover(ctx context.Context, lister ServiceLister, jobs JobLister, secrets
 		if jobs == nil || inv.JobsErr != nil {
 			continue
 		}
-		jit := jobs.ListJobs(ctx, &runpb.ListJobsRequest{Parent: parent})
+		jobOpts, annotateJobs := pol.Iterator(ctx)
+		jit := jobs.ListJobs(ctx, &runpb.ListJobsRequest{Parent: parent}, jobOpts...)
 		for {
 			j, err := jit.Next()
 			if errors.Is(err, iterator.Done) {
 				break
 			}
 			if err != nil {
-				inv.JobsErr = cloudError(parent, "run.jobs.list", err)
+				inv.JobsErr = cloudError(parent, "run.jobs.list", annotateJobs(err))
 				break
 			}
 			dj, err := discoveredJob(j)
@@ -196,7 +202,7 @@ func Discover(ctx context.Context, lister ServiceLister, jobs JobLister, secrets
 	})
 	inv.ProjectNumber = knownNumber(home)
 	if unknown := unknownNumbers(home, inv.Services); len(unknown) > 0 {
-		number, err := projectNumber(ctx, secrets, project, lookupCandidates(project, unknown, inv.Services))
+		number, err := projectNumber(ctx, pol, secrets, project, lookupCandidates(project, unknown, inv.Services))
 		if err != nil {
 			inv.Unmatched, inv.NumberErr = unknown, err
 		} else {
@@ -326,7 +332,7 @@ const maxNumberLookups = 3
 // projectNumber learns the number of project from the name GetSecret
 // answers with for the first candidate it can read. The error, when none
 // can be read, is the first candidate's (the most telling).
-func projectNumber(ctx context.Context, secrets SecretGetter, project string, candidates []string) (string, error) {
+func projectNumber(ctx context.Context, pol retry.Policy, secrets SecretGetter, project string, candidates []string) (string, error) {
 	if len(candidates) == 0 {
 		return "", fmt.Errorf("projects/%s: no secret of it is referenced by id to look its number up with", project)
 	}
@@ -340,7 +346,11 @@ func projectNumber(ctx context.Context, secrets SecretGetter, project string, ca
 			break
 		}
 		tried++
-		s, err := secrets.GetSecret(ctx, &secretmanagerpb.GetSecretRequest{Name: name})
+		var s *secretmanagerpb.Secret
+		err := pol.Do(ctx, func(ctx context.Context, opts ...gax.CallOption) (err error) {
+			s, err = secrets.GetSecret(ctx, &secretmanagerpb.GetSecretRequest{Name: name}, opts...)
+			return err
+		})
 		if err == nil {
 			if p := strings.Split(s.GetName(), "/"); len(p) == 4 && p[0] == "projects" && p[2] == "secrets" && isProjectNumber(p[1]) {
 				return p[1], nil

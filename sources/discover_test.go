@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	run "cloud.google.com/go/run/apiv2"
 	secretmanager "cloud.google.com/go/secretmanager/apiv1"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/secret-preflight/secret-preflight/config"
 	"github.com/secret-preflight/secret-preflight/internal/fakegcp"
+	"github.com/secret-preflight/secret-preflight/internal/retry"
 )
 
 const discoverFixture = `
@@ -59,6 +61,10 @@ services:
           env:
             - {name: Z, valueSource: {secretKeyRef: {secret: s1}}}
 `
+
+// testRetry keeps retries fast: a test that meets a transient fault waits
+// milliseconds, not the production backoff.
+var testRetry = retry.Policy{Initial: time.Millisecond, Max: 4 * time.Millisecond}
 
 // discoverClients are the official clients, connected to a fake.
 type discoverClients struct {
@@ -109,7 +115,7 @@ func describeInventory(inv *Inventory) string {
 func TestDiscoverAllRegions(t *testing.T) {
 	fc := discoverFake(t, discoverFixture)
 	srv := fc.srv
-	inv, err := Discover(context.Background(), fc.run, nil, fc.sm, "p", []string{"r1", "r2"})
+	inv, err := Discover(context.Background(), testRetry, fc.run, nil, fc.sm, "p", []string{"r1", "r2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +177,7 @@ secret projects/p/secrets/s3 id=s3 project=p foreign=false services=1
 
 func TestDiscoverOneRegion(t *testing.T) {
 	fc := discoverFake(t, discoverFixture)
-	inv, err := Discover(context.Background(), fc.run, nil, fc.sm, "p", []string{"r2"})
+	inv, err := Discover(context.Background(), testRetry, fc.run, nil, fc.sm, "p", []string{"r2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +192,7 @@ secret projects/p/secrets/s1 id=s1 project=p foreign=false services=1
 
 func TestDiscoverEmpty(t *testing.T) {
 	fc := discoverFake(t, discoverFixture)
-	inv, err := Discover(context.Background(), fc.run, nil, fc.sm, "third", []string{"r1"})
+	inv, err := Discover(context.Background(), testRetry, fc.run, nil, fc.sm, "third", []string{"r1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +213,7 @@ func TestDiscoverErrors(t *testing.T) {
 		t.Run(tc.code.String(), func(t *testing.T) {
 			fc := discoverFake(t, discoverFixture)
 			fc.srv.SetFault("ListServices", "", tc.code)
-			inv, err := Discover(context.Background(), fc.run, nil, fc.sm, "p", []string{"r1"})
+			inv, err := Discover(context.Background(), testRetry, fc.run, nil, fc.sm, "p", []string{"r1"})
 			if err == nil {
 				t.Fatalf("want an error, got:\n%s", describeInventory(inv))
 			}
@@ -222,8 +228,31 @@ func TestDiscoverErrors(t *testing.T) {
 	}
 }
 
+// ListServices goes through the retry policy, page by page: a blip is
+// absorbed, an outage is reported with its code and the attempts made.
+func TestDiscoverListRetries(t *testing.T) {
+	fc := discoverFake(t, discoverFixture)
+	fc.srv.SetFaultTimes("ListServices", "", codes.Unavailable, 1)
+	if _, err := Discover(context.Background(), testRetry, fc.run, nil, fc.sm, "p", []string{"r1"}); err != nil {
+		t.Fatalf("one Unavailable must be retried: %v", err)
+	}
+	if n := fc.srv.Calls("ListServices"); n != 2 {
+		t.Errorf("ListServices called %d times, want 2", n)
+	}
+
+	fc = discoverFake(t, discoverFixture)
+	fc.srv.SetFault("ListServices", "", codes.ResourceExhausted)
+	_, err := Discover(context.Background(), testRetry, fc.run, nil, fc.sm, "p", []string{"r1"})
+	if want := "projects/p/locations/r1: ResourceExhausted after 5 attempts"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error %v, want it to start with %q", err, want)
+	}
+	if n := fc.srv.Calls("ListServices"); n != 5 {
+		t.Errorf("ListServices called %d times, want 5", n)
+	}
+}
+
 func TestDiscoverNoClient(t *testing.T) {
-	if _, err := Discover(context.Background(), nil, nil, nil, "p", []string{"r1"}); err == nil || !strings.Contains(err.Error(), "projects/p/locations/r1") {
+	if _, err := Discover(context.Background(), testRetry, nil, nil, nil, "p", []string{"r1"}); err == nil || !strings.Contains(err.Error(), "projects/p/locations/r1") {
 		t.Errorf("nil lister: error %v, want one naming the location", err)
 	}
 }
@@ -273,7 +302,7 @@ secret projects/p/secrets/s2 id=s2 project=p foreign=false services=1
 
 func TestDiscoverLearnsProjectNumber(t *testing.T) {
 	fc := discoverFake(t, numberedFixture)
-	inv, err := Discover(context.Background(), fc.run, nil, fc.sm, "p", []string{"r1"})
+	inv, err := Discover(context.Background(), testRetry, fc.run, nil, fc.sm, "p", []string{"r1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +334,7 @@ func TestDiscoverNumberFromAnotherSecret(t *testing.T) {
 	// which tells that 100000000002 is another project.
 	fixture := strings.Replace(numberedFixture, "projects/100000000001/secrets/s1", "s1", -1)
 	fc := discoverFake(t, fixture)
-	inv, err := Discover(context.Background(), fc.run, nil, fc.sm, "p", []string{"r1"})
+	inv, err := Discover(context.Background(), testRetry, fc.run, nil, fc.sm, "p", []string{"r1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,11 +370,13 @@ func TestDiscoverNumberLookupFails(t *testing.T) {
 		{"denied", codes.PermissionDenied, 3, "projects/p/secrets/s1: PermissionDenied: the caller lacks IAM permission secretmanager.secrets.get on it (nor could 2 other secrets)"},
 		// Bad credentials are the same for every secret: one call.
 		{"unauthenticated", codes.Unauthenticated, 1, "projects/p/secrets/s1: Unauthenticated: no valid credentials"},
+		// An outage is retried by the policy, then ends the lookups.
+		{"unavailable", codes.Unavailable, 5, "projects/p/secrets/s1: Unavailable after 5 attempts: service unavailable"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fc := discoverFake(t, numberedFixture)
 			fc.srv.SetFault("GetSecret", "", tc.code)
-			inv, err := Discover(context.Background(), fc.run, nil, fc.sm, "p", []string{"r1"})
+			inv, err := Discover(context.Background(), testRetry, fc.run, nil, fc.sm, "p", []string{"r1"})
 			if err != nil {
 				t.Fatalf("a failed number lookup must not fail discovery: %v", err)
 			}
@@ -378,7 +409,7 @@ func TestDiscoverNumberLookupBounded(t *testing.T) {
 	}
 	fc := discoverFake(t, fixture)
 	fc.srv.SetFault("GetSecret", "", codes.PermissionDenied)
-	inv, err := Discover(context.Background(), fc.run, nil, fc.sm, "p", []string{"r1"})
+	inv, err := Discover(context.Background(), testRetry, fc.run, nil, fc.sm, "p", []string{"r1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,7 +423,7 @@ func TestDiscoverNumberLookupBounded(t *testing.T) {
 
 func TestDiscoverNumberLookupNoClient(t *testing.T) {
 	fc := discoverFake(t, numberedFixture)
-	inv, err := Discover(context.Background(), fc.run, nil, nil, "p", []string{"r1"})
+	inv, err := Discover(context.Background(), testRetry, fc.run, nil, nil, "p", []string{"r1"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	run "cloud.google.com/go/run/apiv2"
 	"cloud.google.com/go/run/apiv2/runpb"
 	"github.com/googleapis/gax-go/v2"
+
+	"github.com/secret-preflight/secret-preflight/internal/retry"
 )
 
 // jobGetter is the Cloud Run call a cloudrun_job consumer needs; the
@@ -26,6 +28,8 @@ type JobLister interface {
 // run: it reads each job once, however many consumers name it.
 type CloudRunJobs struct {
 	Jobs jobGetter
+	// Retry bounds the retries of each call (zero: retry.Policy defaults).
+	Retry retry.Policy
 	// InitErr explains a missing client (e.g. no credentials).
 	InitErr error
 
@@ -61,7 +65,11 @@ func (c *CloudRunJobs) Job(ctx context.Context, name string) (Workload, error) {
 		return Workload{}, fmt.Errorf("%s: no Cloud Run client configured", name)
 	}
 	j, err := c.read.do(name, func() (*runpb.Job, error) {
-		j, err := c.Jobs.GetJob(ctx, &runpb.GetJobRequest{Name: name})
+		var j *runpb.Job
+		err := c.Retry.Do(ctx, func(ctx context.Context, opts ...gax.CallOption) (err error) {
+			j, err = c.Jobs.GetJob(ctx, &runpb.GetJobRequest{Name: name}, opts...)
+			return err
+		})
 		if err != nil {
 			return nil, cloudError(name, "run.jobs.get", err)
 		}

@@ -43,7 +43,7 @@ func TestDiscoverJobs(t *testing.T) {
 	}
 	t.Cleanup(func() { jobs.Close() })
 
-	inv, err := Discover(context.Background(), fc.run, jobs, fc.sm, "p", []string{"r1", "r2"})
+	inv, err := Discover(context.Background(), testRetry, fc.run, jobs, fc.sm, "p", []string{"r1", "r2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ secret projects/p/secrets/jwt id=jwt project=p foreign=false services=2
 	// Jobs that cannot be listed are left out, and the reason kept; the
 	// services are still discovered.
 	fc.srv.SetFault("ListJobs", "projects/p/locations/r2", codes.PermissionDenied)
-	inv, err = Discover(context.Background(), fc.run, jobs, fc.sm, "p", []string{"r1", "r2"})
+	inv, err = Discover(context.Background(), testRetry, fc.run, jobs, fc.sm, "p", []string{"r1", "r2"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/googleapis/gax-go/v2"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/secret-preflight/secret-preflight/internal/retry"
 	"github.com/secret-preflight/secret-preflight/secret"
 )
 
@@ -36,6 +37,8 @@ type Accessed struct {
 // version share one call.
 type Accessor struct {
 	client versionAccessor
+	// Retry bounds the retries of each call (zero: retry.Policy defaults).
+	Retry retry.Policy
 	// InitErr explains a missing client (e.g. no credentials); every access
 	// fails with it, so each consumer reports why it could not be read.
 	InitErr error
@@ -74,7 +77,11 @@ func (a *Accessor) Access(ctx context.Context, name string) (Accessed, error) {
 		return r.v, r.err
 	}
 	acc, err := a.values.do(a.canonical(name), func() (Accessed, error) {
-		resp, err := a.client.AccessSecretVersion(ctx, &secretmanagerpb.AccessSecretVersionRequest{Name: name})
+		var resp *secretmanagerpb.AccessSecretVersionResponse
+		err := a.Retry.Do(ctx, func(ctx context.Context, opts ...gax.CallOption) (err error) {
+			resp, err = a.client.AccessSecretVersion(ctx, &secretmanagerpb.AccessSecretVersionRequest{Name: name}, opts...)
+			return err
+		})
 		if err != nil {
 			return Accessed{}, cloudError(name, "secretmanager.versions.access", err)
 		}
@@ -129,7 +136,11 @@ func (a *Accessor) Created(ctx context.Context, name string) (time.Time, error) 
 		return time.Time{}, a.unavailable(name)
 	}
 	return a.created.do(name, func() (time.Time, error) {
-		sv, err := a.client.GetSecretVersion(ctx, &secretmanagerpb.GetSecretVersionRequest{Name: name})
+		var sv *secretmanagerpb.SecretVersion
+		err := a.Retry.Do(ctx, func(ctx context.Context, opts ...gax.CallOption) (err error) {
+			sv, err = a.client.GetSecretVersion(ctx, &secretmanagerpb.GetSecretVersionRequest{Name: name}, opts...)
+			return err
+		})
 		if err != nil {
 			return time.Time{}, cloudError(name, "secretmanager.versions.get", err)
 		}

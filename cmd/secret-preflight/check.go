@@ -149,7 +149,7 @@ func runCheck(ctx context.Context, args []string, e *env, stdout, stderr io.Writ
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	cl := newClients(ctx, e)
+	cl := newClients(ctx, e, e.retryPolicy(f.timeout))
 	defer cl.Close()
 
 	opts := cl.options(e, fp)

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/secret-preflight/secret-preflight/internal/retry"
 	"github.com/secret-preflight/secret-preflight/preflight"
 	"github.com/secret-preflight/secret-preflight/secret"
 	"github.com/secret-preflight/secret-preflight/sources"
@@ -50,8 +51,9 @@ func clientOptions(host string) []option.ClientOption {
 
 // newClients connects to Secret Manager and Cloud Run. A client that cannot
 // be created (no credentials, say) is not fatal here: each consumer that
-// needs it reports the reason, and the run ends incomplete.
-func newClients(ctx context.Context, e *env) *clients {
+// needs it reports the reason, and the run ends incomplete. Every read is
+// retried under pol.
+func newClients(ctx context.Context, e *env, pol retry.Policy) *clients {
 	c := &clients{}
 	sm, err := secretmanager.NewClient(ctx, clientOptions(e.get(envSMEmulator))...)
 	if err != nil {
@@ -61,9 +63,11 @@ func newClients(ctx context.Context, e *env) *clients {
 		c.secrets = sources.NewAccessor(sm)
 		c.close = append(c.close, sm.Close)
 	}
-	c.run = &sources.CloudRun{}
+	c.secrets.Retry = pol
+	c.run = &sources.CloudRun{Retry: pol}
 	runOpts := clientOptions(e.get(envRunEmulator))
 	c.jobs = newJobsClient(ctx, runOpts, &c.close)
+	c.jobs.Retry = pol
 	svc, err := runapi.NewServicesClient(ctx, runOpts...)
 	if err != nil {
 		c.run.InitErr = fmt.Errorf("connecting to Cloud Run: %w", err)

@@ -13,6 +13,7 @@ import (
 	"github.com/secret-preflight/secret-preflight/config"
 	"github.com/secret-preflight/secret-preflight/examples"
 	"github.com/secret-preflight/secret-preflight/internal/fakegcp"
+	"github.com/secret-preflight/secret-preflight/internal/retry"
 	"github.com/secret-preflight/secret-preflight/preflight"
 	"github.com/secret-preflight/secret-preflight/report"
 	"github.com/secret-preflight/secret-preflight/secret"
@@ -108,7 +109,7 @@ func demoStep(ctx context.Context, e *env, cfgPath string, readFile func(string)
 	if err != nil {
 		return 0, err
 	}
-	cl := newClients(ctx, e)
+	cl := newClients(ctx, e, retry.Policy{})
 	defer cl.Close()
 	opts := cl.options(e, fp)
 	opts.FailOn, opts.ReadFile = "error", readFile

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 
@@ -21,6 +22,9 @@ type harness struct {
 	srv *fakegcp.Server
 	dir string
 	env map[string]string
+	// retryInitial is the first retry pause of cloud reads: a millisecond
+	// unless a test needs the budget to bite.
+	retryInitial time.Duration
 }
 
 func newHarness(t *testing.T, fixture string) *harness {
@@ -34,7 +38,7 @@ func newHarness(t *testing.T, fixture string) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	return &harness{t: t, srv: srv, dir: t.TempDir(), env: map[string]string{
+	return &harness{t: t, srv: srv, dir: t.TempDir(), retryInitial: time.Millisecond, env: map[string]string{
 		envSMEmulator:  srv.Addr,
 		envRunEmulator: srv.Addr,
 	}}
@@ -65,6 +69,7 @@ func (h *harness) run(args ...string) (int, string, string) {
 			}
 			return out
 		},
+		retryInitial: h.retryInitial,
 	}
 	code := run(context.Background(), args, e, &out, &errb)
 	return code, out.String(), errb.String()

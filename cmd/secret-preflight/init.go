@@ -114,7 +114,7 @@ func runInit(ctx context.Context, args []string, e *env, stdout, stderr io.Write
 	}
 	sm := &initSecretGetter{opts: clientOptions(e.get(envSMEmulator))}
 	defer sm.Close()
-	inv, err := sources.Discover(ctx, client, jobs, sm, *project, regions)
+	inv, err := sources.Discover(ctx, e.retryPolicy(*timeout), client, jobs, sm, *project, regions)
 	if err != nil {
 		fmt.Fprintf(stderr, "secret-preflight init: cannot list services: %v\n", err)
 		if st := sources.CodeOf(err); st == "PermissionDenied" || st == "NotFound" {

@@ -11,6 +11,9 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
+
+	"github.com/secret-preflight/secret-preflight/internal/retry"
 )
 
 func main() {
@@ -35,6 +38,19 @@ type env struct {
 	// names lists the variables set, for "did you mean" hints; nil means
 	// none are offered.
 	names func() []string
+	// retryInitial overrides the first retry pause of cloud reads (zero:
+	// retry.DefaultInitial), so tests of transient faults run in
+	// milliseconds.
+	retryInitial time.Duration
+}
+
+// retryPolicy is the retry policy of a command run with this --timeout.
+func (e *env) retryPolicy(timeout time.Duration) retry.Policy {
+	p := retry.ForTimeout(timeout)
+	if e.retryInitial > 0 {
+		p.Initial, p.Max = e.retryInitial, 4*e.retryInitial
+	}
+	return p
 }
 
 // environNames is the names of the process environment, without values.

@@ -91,7 +91,7 @@ func runToken(ctx context.Context, args []string, e *env, stdout, stderr io.Writ
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cl := newClients(ctx, e)
+	cl := newClients(ctx, e, e.retryPolicy(timeout))
 	defer cl.Close()
 	opts := cl.options(e, fp)
 	opts.Only, opts.FailOn = []string{name}, "never"

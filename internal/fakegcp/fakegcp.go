@@ -121,7 +121,19 @@ func (s *Server) SetFault(method, resource string, code codes.Code) {
 		delete(s.st.faults, k)
 		return
 	}
-	s.st.faults[k] = code
+	s.st.faults[k] = &fault{code: code}
+}
+
+// SetFaultTimes is SetFault for the next n matching calls only: the fault
+// then clears itself, as a transient outage does. n <= 0 is SetFault.
+func (s *Server) SetFaultTimes(method, resource string, code codes.Code, n int) {
+	s.SetFault(method, resource, code)
+	if code == codes.OK || n <= 0 {
+		return
+	}
+	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
+	s.st.faults[callKey{method, s.st.projects.canonical(resource)}].left = n
 }
 
 // ClearFaults removes every fault set by SetFault.
@@ -169,12 +181,19 @@ func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 	return handler(ctx, req)
 }
 
-// fault returns the most specific fault for a call. st.mu must be held.
+// fault returns the most specific fault for a call, and uses up one of its
+// calls when it is limited. st.mu must be held.
 func (st *state) fault(method, resource string) (codes.Code, bool) {
 	canon := st.projects.canonical(resource)
 	for _, k := range []callKey{{method, canon}, {method, ""}, {"", canon}, {"", ""}} {
-		if c, ok := st.faults[k]; ok {
-			return c, true
+		if f, ok := st.faults[k]; ok {
+			if f.left > 0 {
+				f.left--
+				if f.left == 0 {
+					delete(st.faults, k)
+				}
+			}
+			return f.code, true
 		}
 	}
 	return codes.OK, false

@@ -9,6 +9,7 @@ import (
 
 	"cloud.google.com/go/run/apiv2/runpb"
 	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
+	"github.com/googleapis/gax-go/v2"
 	"google.golang.org/api/iterator"
 	"google.golang.org/grpc/codes"
 )
@@ -248,5 +249,26 @@ func TestCalls(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("calls(%s, %q) = %d, want %d", tc.method, tc.resource, got, tc.want)
 		}
+	}
+}
+
+func TestFaultTimes(t *testing.T) {
+	s := newBasicServer(t)
+	rev := newRevisionsClient(t, s)
+	ctx := context.Background()
+	name := "projects/netra-staging/locations/us-central1/services/netra-backend-staging/revisions/netra-backend-staging-00042-abc"
+	get := func() error {
+		// No retries: each call here is one call on the wire.
+		_, err := rev.GetRevision(ctx, &runpb.GetRevisionRequest{Name: name}, gax.WithRetry(nil))
+		return err
+	}
+	s.SetFaultTimes("GetRevision", name, codes.Unavailable, 2)
+	checkStatus(t, get(), codes.Unavailable, "The service is currently unavailable.")
+	checkStatus(t, get(), codes.Unavailable, "")
+	if err := get(); err != nil {
+		t.Fatalf("third call, after the fault ran out: %v", err)
+	}
+	if got := s.CallsFor("GetRevision", name); got != 3 {
+		t.Errorf("calls = %d, want 3", got)
 	}
 }

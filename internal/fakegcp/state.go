@@ -30,10 +30,16 @@ type state struct {
 	jobKeys  []string
 	calls    map[string]int
 	callsFor map[callKey]int
-	faults   map[callKey]codes.Code
+	faults   map[callKey]*fault
 }
 
 type callKey struct{ method, resource string }
+
+// fault is an injected error; left > 0 counts the calls it still fails.
+type fault struct {
+	code codes.Code
+	left int
+}
 
 type secretEntry struct {
 	projectID, id string
@@ -61,7 +67,7 @@ func newState(f *Fixture) (*state, error) {
 		revisions: map[string]*runpb.Revision{},
 		calls:     map[string]int{},
 		callsFor:  map[callKey]int{},
-		faults:    map[callKey]codes.Code{},
+		faults:    map[callKey]*fault{},
 	}
 
 	ids := make([]string, 0, len(f.Projects))

@@ -1,0 +1,238 @@
+// Package retry is the one retry policy for the idempotent Google Cloud
+// reads secret-preflight makes (Secret Manager access and gets, Cloud Run
+// gets and lists): jittered exponential backoff on transient codes, within a
+// per-call attempt count and time budget, so that a flaky API neither makes
+// a run incomplete on one blip nor eats the whole --timeout.
+//
+// It works inside the official clients' own loop (gax.Invoke) through a
+// gax.Retryer passed as a call option. That option replaces the client's
+// default retry settings for the call (later call options win), so there is
+// never a second loop stacked on theirs.
+package retry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/googleapis/gax-go/v2"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Defaults of a zero Policy.
+const (
+	DefaultAttempts = 5
+	DefaultInitial  = 100 * time.Millisecond
+	DefaultMax      = 2 * time.Second
+	DefaultBudget   = 15 * time.Second
+	// MaxBudget caps the budget ForTimeout derives from a long --timeout:
+	// past it, an API is down, not blipping.
+	MaxBudget = 30 * time.Second
+)
+
+// Policy bounds the retries of one call. Zero fields take the defaults.
+type Policy struct {
+	// Attempts is the most calls made for one read, the first included.
+	Attempts int
+	// Budget is the time all attempts of one read may take together; no
+	// pause is started that would end past it.
+	Budget time.Duration
+	// Initial is the first pause; each later one doubles, up to Max. Each
+	// pause is jittered to between half and all of its nominal length, so
+	// that concurrent reads hit by one outage do not retry in lockstep.
+	Initial time.Duration
+	Max     time.Duration
+}
+
+// ForTimeout is the policy of a run with the given --timeout: a quarter of
+// it per read, at most MaxBudget, so that one read that keeps failing
+// leaves time for the others and the run still ends with a report.
+func ForTimeout(timeout time.Duration) Policy {
+	return Policy{Budget: min(timeout/4, MaxBudget)}
+}
+
+func (p Policy) attempts() int {
+	if p.Attempts <= 0 {
+		return DefaultAttempts
+	}
+	return p.Attempts
+}
+
+func (p Policy) budget() time.Duration {
+	if p.Budget <= 0 {
+		return DefaultBudget
+	}
+	return p.Budget
+}
+
+func (p Policy) initial() time.Duration {
+	if p.Initial <= 0 {
+		return DefaultInitial
+	}
+	return p.Initial
+}
+
+func (p Policy) max() time.Duration {
+	if p.Max <= 0 {
+		return max(DefaultMax, p.initial())
+	}
+	return p.Max
+}
+
+// Retryable reports whether a call that failed with code may succeed if
+// made again: the service was briefly unavailable, out of quota, slow, or
+// hit an internal fault. Every other code (PermissionDenied, NotFound,
+// InvalidArgument, FailedPrecondition, Unauthenticated, ...) would fail the
+// same way again.
+func Retryable(code codes.Code) bool {
+	switch code {
+	case codes.Unavailable, codes.ResourceExhausted, codes.DeadlineExceeded, codes.Internal:
+		return true
+	}
+	return false
+}
+
+// Error is a read that still failed after more than one attempt.
+type Error struct {
+	// Err is the last error a server answered with. When the budget ran
+	// out during an attempt, it is the error of the attempt before it,
+	// not the deadline the budget caused.
+	Err error
+	// Attempts is the number of calls made.
+	Attempts int
+	// Budget is set when the time budget, not the attempt count, ended
+	// the retries.
+	Budget time.Duration
+}
+
+func (e *Error) Error() string {
+	if e.Budget > 0 {
+		return fmt.Sprintf("%v (after %d attempts in the %s retry budget)", e.Err, e.Attempts, e.Budget)
+	}
+	return fmt.Sprintf("%v (after %d attempts)", e.Err, e.Attempts)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Do runs one read under the policy. call must pass opts to the client
+// method as its last call options, so that the policy replaces the
+// client's own retry settings. ctx bounds every attempt as usual; the
+// read as a whole is also bounded by the budget.
+//
+// An error after several attempts is an *Error that wraps the last server
+// error (status.Code still finds its code).
+func (p Policy) Do(ctx context.Context, call func(ctx context.Context, opts ...gax.CallOption) error) error {
+	bctx, cancel := context.WithTimeout(ctx, p.budget())
+	defer cancel()
+	r := p.newRetryer(bctx)
+	err := call(bctx, gax.WithRetry(func() gax.Retryer { return r }))
+	if err == nil {
+		return nil
+	}
+	return r.annotate(ctx, err)
+}
+
+// Iterator returns call options for a List method whose iterator fetches
+// pages lazily (Do cannot wrap Next), and a function that turns the error
+// Next returns into what Do would have returned. Each page fetch gets its
+// own attempts and budget. ctx should be the one given to the List call.
+func (p Policy) Iterator(ctx context.Context) ([]gax.CallOption, func(error) error) {
+	var mu sync.Mutex
+	var last *retryer
+	opt := gax.WithRetry(func() gax.Retryer {
+		// gax asks for a retryer at a page's first failure: the budget
+		// starts there, which is close enough to the start of the fetch.
+		bctx, cancel := context.WithTimeout(ctx, p.budget())
+		r := p.newRetryer(bctx)
+		r.cancel = cancel
+		mu.Lock()
+		last = r
+		mu.Unlock()
+		return r
+	})
+	annotate := func(err error) error {
+		mu.Lock()
+		r := last
+		mu.Unlock()
+		if err == nil || r == nil {
+			return err
+		}
+		r.cancel()
+		return r.annotate(ctx, err)
+	}
+	return []gax.CallOption{opt}, annotate
+}
+
+// retryer is the gax.Retryer of one read.
+type retryer struct {
+	p        Policy
+	ctx      context.Context // the read's budget
+	cancel   context.CancelFunc
+	next     time.Duration // nominal length of the next pause
+	attempts int           // failed attempts seen so far
+	last     error         // last error not caused by the budget itself
+	// outOfTime is set when the budget, not the attempt count or the
+	// code, ended the retries.
+	outOfTime bool
+	// jitter returns a number in [0, 1).
+	jitter func() float64
+}
+
+func (p Policy) newRetryer(ctx context.Context) *retryer {
+	return &retryer{p: p, ctx: ctx, cancel: func() {}, next: p.initial(), jitter: rand.Float64}
+}
+
+// Retry is called by gax after each failed attempt.
+func (r *retryer) Retry(err error) (time.Duration, bool) {
+	r.attempts++
+	if r.ctx.Err() != nil {
+		// The budget or the run ended during this attempt: its error says
+		// so, and tells nothing about the service.
+		if r.last == nil {
+			r.last = err
+		}
+		r.outOfTime = errors.Is(r.ctx.Err(), context.DeadlineExceeded)
+		return 0, false
+	}
+	r.last = err
+	if !Retryable(status.Code(err)) || r.attempts >= r.p.attempts() {
+		return 0, false
+	}
+	pause := r.next/2 + time.Duration(r.jitter()*float64(r.next/2))
+	r.next = min(r.next*2, r.p.max())
+	if dl, ok := r.ctx.Deadline(); ok && time.Until(dl) <= pause {
+		// Better to report the real error now than a deadline later.
+		r.outOfTime = true
+		return 0, false
+	}
+	return pause, true
+}
+
+// annotate turns the error gax returned into the read's error. parent is
+// the caller's context, to tell the budget running out from the run's end.
+func (r *retryer) annotate(parent context.Context, err error) error {
+	if r.attempts <= 1 {
+		return err
+	}
+	e := &Error{Err: err, Attempts: r.attempts}
+	if r.last != nil {
+		e.Err = r.last
+	}
+	if r.outOfTime && parent.Err() == nil {
+		e.Budget = r.p.budget()
+	}
+	return e
+}
+
+// Attempts returns the number of attempts recorded in err's chain, or 1.
+func Attempts(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Attempts
+	}
+	return 1
+}

@@ -1,0 +1,113 @@
+package retry
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/googleapis/gax-go/v2"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func TestRetryable(t *testing.T) {
+	want := map[codes.Code]bool{codes.Unavailable: true, codes.ResourceExhausted: true, codes.DeadlineExceeded: true, codes.Internal: true}
+	for c := codes.OK; c <= codes.Unauthenticated; c++ {
+		if got := Retryable(c); got != want[c] {
+			t.Errorf("Retryable(%s) = %v, want %v", c, got, want[c])
+		}
+	}
+}
+
+func TestForTimeout(t *testing.T) {
+	for _, tc := range []struct{ timeout, budget time.Duration }{
+		{60 * time.Second, 15 * time.Second},
+		{4 * time.Second, time.Second},
+		{10 * time.Minute, MaxBudget},
+	} {
+		if got := ForTimeout(tc.timeout).budget(); got != tc.budget {
+			t.Errorf("ForTimeout(%s) budget %s, want %s", tc.timeout, got, tc.budget)
+		}
+	}
+}
+
+// The pauses are jittered within [half, all] of a nominal length that
+// doubles from Initial up to Max.
+func TestPauses(t *testing.T) {
+	p := Policy{Attempts: 10, Initial: 100 * time.Millisecond, Max: 400 * time.Millisecond, Budget: time.Hour}
+	for _, jitter := range []float64{0, 0.999} {
+		r := p.newRetryer(context.Background())
+		r.jitter = func() float64 { return jitter }
+		var got []time.Duration
+		for range 4 {
+			d, ok := r.Retry(status.Error(codes.Unavailable, "x"))
+			if !ok {
+				t.Fatal("a retryable code was not retried")
+			}
+			got = append(got, d.Round(10*time.Millisecond))
+		}
+		want := []time.Duration{50, 100, 200, 200}
+		if jitter > 0 {
+			want = []time.Duration{100, 200, 400, 400}
+		}
+		for i := range want {
+			if got[i] != want[i]*time.Millisecond {
+				t.Errorf("jitter %v: pauses %v, want %v ms", jitter, got, want)
+				break
+			}
+		}
+	}
+}
+
+// Do drives the client's own gax loop: the attempts stop at the policy's
+// count, and the error carries the last code and the count.
+func TestDoAttempts(t *testing.T) {
+	p := Policy{Attempts: 3, Initial: time.Millisecond}
+	calls := 0
+	err := p.Do(context.Background(), func(ctx context.Context, opts ...gax.CallOption) error {
+		return gax.Invoke(ctx, func(context.Context, gax.CallSettings) error {
+			calls++
+			return status.Error(codes.Internal, "boom")
+		}, opts...)
+	})
+	var e *Error
+	if !errors.As(err, &e) || e.Attempts != 3 || status.Code(err) != codes.Internal || e.Budget != 0 {
+		t.Fatalf("err %v, want an *Error with 3 attempts of Internal", err)
+	}
+	if calls != 3 {
+		t.Errorf("%d calls, want 3", calls)
+	}
+
+	// A code that would fail again is not retried, nor wrapped.
+	calls = 0
+	err = p.Do(context.Background(), func(ctx context.Context, opts ...gax.CallOption) error {
+		return gax.Invoke(ctx, func(context.Context, gax.CallSettings) error {
+			calls++
+			return status.Error(codes.PermissionDenied, "no")
+		}, opts...)
+	})
+	if calls != 1 || errors.As(err, &e) || status.Code(err) != codes.PermissionDenied {
+		t.Errorf("PermissionDenied: %d calls, err %v; want 1 call and the bare error", calls, err)
+	}
+}
+
+// The policy replaces a client's default retry settings rather than adding
+// to them: a default retryer placed before the policy's option never runs.
+func TestDoReplacesClientDefaults(t *testing.T) {
+	defaults := []gax.CallOption{gax.WithRetry(func() gax.Retryer {
+		t.Error("the client's default retryer was used")
+		return nil
+	})}
+	p := Policy{Attempts: 2, Initial: time.Millisecond}
+	calls := 0
+	_ = p.Do(context.Background(), func(ctx context.Context, opts ...gax.CallOption) error {
+		return gax.Invoke(ctx, func(context.Context, gax.CallSettings) error {
+			calls++
+			return status.Error(codes.Unavailable, "down")
+		}, append(defaults, opts...)...)
+	})
+	if calls != 2 {
+		t.Errorf("%d calls, want 2", calls)
+	}
+}
