@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/secret-preflight/secret-preflight/internal/localfile"
 )
 
 // defaultNames are the config locations Find tries, in order, relative to
@@ -16,10 +18,11 @@ var defaultNames = []string{
 }
 
 // Load reads and parses the config file at path. A file that cannot be
-// read yields the os error; a file that can be read but is invalid yields
+// read yields the os error (or a localfile error: not a regular file, over
+// localfile.LimitConfig); a file that can be read but is invalid yields
 // Errors.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := localfile.Read(path, localfile.LimitConfig, "a config file")
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path"
 	"slices"
 	"sort"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/secret-preflight/secret-preflight/checks"
 	"github.com/secret-preflight/secret-preflight/config"
+	"github.com/secret-preflight/secret-preflight/internal/localfile"
 	"github.com/secret-preflight/secret-preflight/report"
 	"github.com/secret-preflight/secret-preflight/secret"
 	"github.com/secret-preflight/secret-preflight/sources"
@@ -38,9 +38,15 @@ type Options struct {
 	FailOn string
 	// Now is the clock for ignore expiry.
 	Now time.Time
-	// ReadFile reads manifests (default os.ReadFile); the demo reads its
-	// embedded copy.
+	// ReadFile reads manifests (default: regular files of at most
+	// localfile.LimitManifest); the demo reads its embedded copy.
 	ReadFile func(string) ([]byte, error)
+}
+
+// readManifest reads a manifest file, bounded: a FIFO or a device given as
+// a manifest must not hang or exhaust the run.
+func readManifest(path string) ([]byte, error) {
+	return localfile.Read(path, localfile.LimitManifest, "a manifest")
 }
 
 // expansion is what one configured consumer turned into.
@@ -71,7 +77,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*report.Report,
 		opts.Now = time.Now()
 	}
 	if opts.ReadFile == nil {
-		opts.ReadFile = os.ReadFile
+		opts.ReadFile = readManifest
 	}
 	rep := &report.Report{FingerprintScope: opts.Fingerprints.Scope(), FingerprintKeyID: opts.Fingerprints.KeyID(), Config: cfg.Path}
 

@@ -10,13 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"os/exec"
 	"path"
 	"strings"
 	"time"
 
 	"github.com/secret-preflight/secret-preflight/config"
+	"github.com/secret-preflight/secret-preflight/internal/localfile"
 	"github.com/secret-preflight/secret-preflight/internal/typo"
 	"github.com/secret-preflight/secret-preflight/secret"
 )
@@ -124,7 +124,7 @@ func (r *Resolver) Runner(ctx context.Context, chain []config.Link) Outcome {
 				return win(secret.FromString(v))
 			}
 		case config.LinkFile:
-			b, err := os.ReadFile(l.Name)
+			b, err := localfile.Read(l.Name, localfile.LimitSecret, "a secret file (file: link)")
 			switch {
 			case errors.Is(err, fs.ErrNotExist):
 				skip("no such file")
@@ -316,7 +316,7 @@ func findMount(c Container, p string) (SecretMount, string, bool) {
 
 // readDotenv returns the value of key in a .env file, or why it has none.
 func readDotenv(file, key string) (secret.Value, string, error) {
-	b, err := os.ReadFile(file)
+	b, err := localfile.Read(file, localfile.LimitSecret, "a .env file (dotenv: link)")
 	if errors.Is(err, fs.ErrNotExist) {
 		return secret.Value{}, "no such file", nil
 	}
@@ -335,24 +335,67 @@ func readDotenv(file, key string) (secret.Value, string, error) {
 	return v, "", nil
 }
 
+// execOutputLimit bounds what an exec link's command may print: a secret
+// value, not a stream (`exec: [yes]` must not fill the memory).
+const execOutputLimit = localfile.LimitSecret
+
+// execWaitDelay bounds the wait for the command's stdout to close once the
+// command has exited or been killed: a process it started in the
+// background may hold it open.
+const execWaitDelay = time.Second
+
+// errExecOutput stops the copy of a command's stdout past the limit.
+var errExecOutput = errors.New("output over the limit")
+
 // runExec runs argv and returns its stdout. Its stderr is dropped, not
 // reported: a failing helper may print the secret there.
+//
+// The command runs in a process group of its own, which is killed when the
+// context ends (--timeout, SIGINT, SIGTERM), when its output passes the
+// limit, and when it exits: nothing it started outlives the run, unless it
+// detached itself on purpose (a daemon in its own session).
 func runExec(ctx context.Context, argv []string) (secret.Value, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	// A child that inherits stdout and outlives the command would keep
-	// Wait blocked past --timeout; WaitDelay bounds that.
-	cmd.WaitDelay = 2 * time.Second
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return secret.Value{}, fmt.Errorf("exec %q: %w", argv[0], ctx.Err())
-		}
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return secret.Value{}, fmt.Errorf("exec %q: exited with status %d", argv[0], ee.ExitCode())
-		}
-		return secret.Value{}, fmt.Errorf("exec %q: %w", argv[0], err)
+	ownProcessGroup(cmd)
+	cmd.WaitDelay = execWaitDelay
+	out := &cappedBuffer{limit: execOutputLimit, full: cancel}
+	cmd.Stdout = out
+	err := cmd.Run()
+	killProcessGroup(cmd)
+	switch {
+	case out.over:
+		return secret.Value{}, fmt.Errorf("exec %q: printed more than the %d MiB limit for a secret value; it was stopped", argv[0], execOutputLimit/localfile.MiB)
+	case err == nil:
+		return secret.New(out.buf.Bytes()), nil
+	case ctx.Err() != nil:
+		return secret.Value{}, fmt.Errorf("exec %q: %w; it was killed with the processes it started", argv[0], context.Cause(ctx))
+	case errors.Is(err, exec.ErrWaitDelay):
+		// Failing closed: what was read may be cut short.
+		return secret.Value{}, fmt.Errorf("exec %q: exited, but a process it started kept its stdout open; that process was killed and the output is not used", argv[0])
 	}
-	return secret.New(out.Bytes()), nil
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return secret.Value{}, fmt.Errorf("exec %q: exited with status %d", argv[0], ee.ExitCode())
+	}
+	return secret.Value{}, fmt.Errorf("exec %q: %w", argv[0], err)
+}
+
+// cappedBuffer keeps at most limit bytes; past that it calls full (which
+// stops the command) and fails the copy.
+type cappedBuffer struct {
+	buf   bytes.Buffer
+	limit int
+	over  bool
+	full  func()
+}
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	if b.buf.Len()+len(p) > b.limit {
+		b.over = true
+		b.full()
+		return 0, errExecOutput
+	}
+	return b.buf.Write(p)
 }

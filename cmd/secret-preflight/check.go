@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/secret-preflight/secret-preflight/config"
+	"github.com/secret-preflight/secret-preflight/internal/localfile"
 	"github.com/secret-preflight/secret-preflight/preflight"
 	"github.com/secret-preflight/secret-preflight/report"
 	"github.com/secret-preflight/secret-preflight/secret"
@@ -167,12 +169,11 @@ func runCheck(ctx context.Context, args []string, e *env, stdout, stderr io.Writ
 }
 
 func readBaseline(path string) (*report.Report, error) {
-	fh, err := os.Open(path)
+	data, err := localfile.Read(path, localfile.LimitReport, "a --baseline report")
 	if err != nil {
 		return nil, fmt.Errorf("--baseline: %w", err)
 	}
-	defer fh.Close()
-	r, err := report.ReadJSON(fh)
+	r, err := report.ReadJSON(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("--baseline %s: not a JSON report: %w", path, err)
 	}
@@ -252,8 +253,10 @@ func appendGitHubOutputs(e *env, rep *report.Report, jsonPath string) error {
 	})
 }
 
+// writeFile writes a report file; a target that is not a regular file (a
+// FIFO would block the run) is refused.
 func writeFile(path string, flags int, fn func(io.Writer) error) error {
-	fh, err := os.OpenFile(path, flags, 0o644)
+	fh, err := localfile.OpenWrite(path, flags, 0o644)
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ import (
 
 	"google.golang.org/api/option"
 
+	"github.com/secret-preflight/secret-preflight/internal/localfile"
 	"github.com/secret-preflight/secret-preflight/schema"
 	"github.com/secret-preflight/secret-preflight/sources"
 )
@@ -190,7 +191,7 @@ func initWriteNew(path string, data []byte, force bool) error {
 	if force {
 		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
 	}
-	f, err := os.OpenFile(path, flags, 0o644)
+	f, err := localfile.OpenWrite(path, flags, 0o644)
 	if err != nil {
 		return err
 	}

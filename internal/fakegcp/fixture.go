@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/secret-preflight/secret-preflight/internal/localfile"
 	"github.com/secret-preflight/secret-preflight/internal/yamlerr"
 )
 
@@ -113,7 +113,7 @@ func (f *Fixture) errAt(p pos, format string, args ...any) error {
 
 // LoadFixture reads and parses a fixture file (YAML or JSON).
 func LoadFixture(path string) (*Fixture, error) {
-	data, err := os.ReadFile(path)
+	data, err := localfile.Read(path, localfile.LimitManifest, "a fixture")
 	if err != nil {
 		return nil, fmt.Errorf("fakegcp: load fixture: %w", err)
 	}
