@@ -74,6 +74,18 @@ secret projects/p/secrets/jwt id=jwt project=p foreign=false services=2
 	if inv.JobsErr == nil || !strings.Contains(inv.JobsErr.Error(), "run.jobs.list") {
 		t.Errorf("JobsErr = %v, want it to name run.jobs.list", inv.JobsErr)
 	}
+
+	// ListJobs goes through the retry policy: a blip costs one more call.
+	fc.srv.ClearFaults()
+	before := fc.srv.CallsFor("ListJobs", "projects/p/locations/r2")
+	fc.srv.SetFaultTimes("ListJobs", "projects/p/locations/r2", codes.Unavailable, 1)
+	inv, err = Discover(context.Background(), testRetry, fc.run, jobs, fc.sm, "p", []string{"r1", "r2"})
+	if err != nil || inv.JobsErr != nil || len(inv.Services) != 3 {
+		t.Fatalf("after one Unavailable: err %v, JobsErr %v, %d services", err, inv.JobsErr, len(inv.Services))
+	}
+	if n := fc.srv.CallsFor("ListJobs", "projects/p/locations/r2") - before; n != 2 {
+		t.Errorf("ListJobs called %d times, want 2", n)
+	}
 }
 
 func TestJobName(t *testing.T) {

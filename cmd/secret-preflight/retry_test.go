@@ -163,3 +163,34 @@ func TestRetryTimeBudget(t *testing.T) {
 		t.Errorf("AccessSecretVersion called %d times, want more than 1 and fewer than %d", n, retry.DefaultAttempts)
 	}
 }
+
+// Cloud Run jobs are read under the same policy.
+func TestRetryGetJob(t *testing.T) {
+	const job = "projects/stg/locations/europe-west1/jobs/seed"
+	cfg := `version: 1
+gcp: {project: stg, region: us-central1}
+secrets:
+  - name: jwt-signing
+    runner: {chain: [{secretmanager: jwt/versions/2}]}
+    services: [{cloudrun_job: ` + job + `, chain: [{file: /keys/jwt}]}]
+`
+	h := newHarness(t, jobsFixture)
+	h.srv.SetFaultTimes("GetJob", job, codes.Unavailable, 2)
+	code, r, errs := h.checkJSON(h.write("c.yaml", cfg))
+	if code != exitOK {
+		t.Fatalf("exit %d after two transient failures, want 0; findings %+v\n%s", code, r.Findings, errs)
+	}
+	if n := h.srv.CallsFor("GetJob", job); n != 3 {
+		t.Errorf("GetJob called %d times, want 3", n)
+	}
+
+	h = newHarness(t, jobsFixture)
+	h.srv.SetFault("GetJob", job, codes.Internal)
+	code, r, _ = h.checkJSON(h.write("c.yaml", cfg))
+	if code != exitIncomplete {
+		t.Errorf("exit %d, want 3", code)
+	}
+	if f := sp102(t, r); !strings.Contains(f.Message, "Internal after 5 attempts") {
+		t.Errorf("SP102 %q", f.Message)
+	}
+}
