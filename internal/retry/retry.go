@@ -12,7 +12,6 @@ package retry
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -128,7 +127,7 @@ func (e *Error) Unwrap() error { return e.Err }
 func (p Policy) Do(ctx context.Context, call func(ctx context.Context, opts ...gax.CallOption) error) error {
 	bctx, cancel := context.WithTimeout(ctx, p.budget())
 	defer cancel()
-	r := p.newRetryer(bctx)
+	r := p.newRetryer(bctx, time.Now().Add(p.budget()))
 	err := call(bctx, gax.WithRetry(func() gax.Retryer { return r }))
 	if err == nil {
 		return nil
@@ -139,16 +138,16 @@ func (p Policy) Do(ctx context.Context, call func(ctx context.Context, opts ...g
 // Iterator returns call options for a List method whose iterator fetches
 // pages lazily (Do cannot wrap Next), and a function that turns the error
 // Next returns into what Do would have returned. Each page fetch gets its
-// own attempts and budget. ctx should be the one given to the List call.
+// own attempts and budget; there the budget bounds the pauses, while each
+// attempt is bounded by ctx alone. ctx should be the one given to the List
+// call.
 func (p Policy) Iterator(ctx context.Context) ([]gax.CallOption, func(error) error) {
 	var mu sync.Mutex
 	var last *retryer
 	opt := gax.WithRetry(func() gax.Retryer {
 		// gax asks for a retryer at a page's first failure: the budget
 		// starts there, which is close enough to the start of the fetch.
-		bctx, cancel := context.WithTimeout(ctx, p.budget())
-		r := p.newRetryer(bctx)
-		r.cancel = cancel
+		r := p.newRetryer(ctx, time.Now().Add(p.budget()))
 		mu.Lock()
 		last = r
 		mu.Unlock()
@@ -161,7 +160,6 @@ func (p Policy) Iterator(ctx context.Context) ([]gax.CallOption, func(error) err
 		if err == nil || r == nil {
 			return err
 		}
-		r.cancel()
 		return r.annotate(ctx, err)
 	}
 	return []gax.CallOption{opt}, annotate
@@ -169,12 +167,14 @@ func (p Policy) Iterator(ctx context.Context) ([]gax.CallOption, func(error) err
 
 // retryer is the gax.Retryer of one read.
 type retryer struct {
-	p        Policy
-	ctx      context.Context // the read's budget
-	cancel   context.CancelFunc
-	next     time.Duration // nominal length of the next pause
-	attempts int           // failed attempts seen so far
-	last     error         // last error not caused by the budget itself
+	p Policy
+	// ctx is what the attempts run under; budgetEnd is when the read's
+	// time budget ends.
+	ctx       context.Context
+	budgetEnd time.Time
+	next      time.Duration // nominal length of the next pause
+	attempts  int           // failed attempts seen so far
+	last      error         // last error not caused by the budget itself
 	// outOfTime is set when the budget, not the attempt count or the
 	// code, ended the retries.
 	outOfTime bool
@@ -182,8 +182,8 @@ type retryer struct {
 	jitter func() float64
 }
 
-func (p Policy) newRetryer(ctx context.Context) *retryer {
-	return &retryer{p: p, ctx: ctx, cancel: func() {}, next: p.initial(), jitter: rand.Float64}
+func (p Policy) newRetryer(ctx context.Context, budgetEnd time.Time) *retryer {
+	return &retryer{p: p, ctx: ctx, budgetEnd: budgetEnd, next: p.initial(), jitter: rand.Float64}
 }
 
 // Retry is called by gax after each failed attempt.
@@ -195,7 +195,7 @@ func (r *retryer) Retry(err error) (time.Duration, bool) {
 		if r.last == nil {
 			r.last = err
 		}
-		r.outOfTime = errors.Is(r.ctx.Err(), context.DeadlineExceeded)
+		r.outOfTime = !time.Now().Before(r.budgetEnd)
 		return 0, false
 	}
 	r.last = err
@@ -204,10 +204,14 @@ func (r *retryer) Retry(err error) (time.Duration, bool) {
 	}
 	pause := r.next/2 + time.Duration(r.jitter()*float64(r.next/2))
 	r.next = min(r.next*2, r.p.max())
-	if dl, ok := r.ctx.Deadline(); ok && time.Until(dl) <= pause {
-		// Better to report the real error now than a deadline later.
+	// Better to report the real error now than a deadline later.
+	end := time.Now().Add(pause)
+	if !end.Before(r.budgetEnd) {
 		r.outOfTime = true
 		return 0, false
+	}
+	if dl, ok := r.ctx.Deadline(); ok && !end.Before(dl) {
+		return 0, false // the run's own deadline is nearer
 	}
 	return pause, true
 }
@@ -226,13 +230,4 @@ func (r *retryer) annotate(parent context.Context, err error) error {
 		e.Budget = r.p.budget()
 	}
 	return e
-}
-
-// Attempts returns the number of attempts recorded in err's chain, or 1.
-func Attempts(err error) int {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Attempts
-	}
-	return 1
 }

@@ -37,7 +37,7 @@ func TestForTimeout(t *testing.T) {
 func TestPauses(t *testing.T) {
 	p := Policy{Attempts: 10, Initial: 100 * time.Millisecond, Max: 400 * time.Millisecond, Budget: time.Hour}
 	for _, jitter := range []float64{0, 0.999} {
-		r := p.newRetryer(context.Background())
+		r := p.newRetryer(context.Background(), time.Now().Add(time.Hour))
 		r.jitter = func() float64 { return jitter }
 		var got []time.Duration
 		for range 4 {
