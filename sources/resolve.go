@@ -129,7 +129,7 @@ func (r *Resolver) Runner(ctx context.Context, chain []config.Link) Outcome {
 			case errors.Is(err, fs.ErrNotExist):
 				skip("no such file")
 			case err != nil:
-				o.Err = fmt.Errorf("reading %s: %w", l.Name, err)
+				o.Err = readError(l.Name, err)
 				o.Link, o.Via, o.Ref = i, string(l.Kind), l.Ref()
 				return o
 			case len(b) == 0:
@@ -314,6 +314,17 @@ func findMount(c Container, p string) (SecretMount, string, bool) {
 	return SecretMount{}, "", false
 }
 
+// readError words a failed read of a local file; localfile's own errors
+// (not a regular file, over the limit) already name the path.
+func readError(path string, err error) error {
+	var nr *localfile.NotRegularError
+	var tl *localfile.TooLargeError
+	if errors.As(err, &nr) || errors.As(err, &tl) {
+		return err
+	}
+	return fmt.Errorf("reading %s: %w", path, err)
+}
+
 // readDotenv returns the value of key in a .env file, or why it has none.
 func readDotenv(file, key string) (secret.Value, string, error) {
 	b, err := localfile.Read(file, localfile.LimitSecret, "a .env file (dotenv: link)")
@@ -321,7 +332,7 @@ func readDotenv(file, key string) (secret.Value, string, error) {
 		return secret.Value{}, "no such file", nil
 	}
 	if err != nil {
-		return secret.Value{}, "", fmt.Errorf("reading %s: %w", file, err)
+		return secret.Value{}, "", readError(file, err)
 	}
 	v, ok, err := DotenvValue(file, b, key)
 	switch {
