@@ -145,11 +145,11 @@ func TestRetryTimeBudget(t *testing.T) {
 	h, cfg := newRetryHarness(t)
 	h.srv.SetFault("AccessSecretVersion", "", codes.Unavailable)
 	start := time.Now()
-	// Pauses start at 200ms (jittered to 100-200ms) and double: the 400ms
-	// budget (1.6s / 4) ends before the third attempt.
-	h.retryInitial = 200 * time.Millisecond
-	code, r, errs := h.checkJSON(cfg, "--timeout", "1600ms")
-	if elapsed := time.Since(start); elapsed > 1600*time.Millisecond {
+	// Pauses start at 300ms (jittered to 150-300ms) and double: the 1s
+	// budget (4s / 4) ends after the second or third attempt.
+	h.retryInitial = 300 * time.Millisecond
+	code, r, errs := h.checkJSON(cfg, "--timeout", "4s")
+	if elapsed := time.Since(start); elapsed > 4*time.Second {
 		t.Errorf("took %s, past --timeout", elapsed)
 	}
 	if code != exitIncomplete {
