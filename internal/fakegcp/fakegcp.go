@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"time"
 
 	"cloud.google.com/go/run/apiv2/runpb"
 	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
@@ -143,6 +144,16 @@ func (s *Server) ClearFaults() {
 	clear(s.st.faults)
 }
 
+// SetLatency makes every later call wait d before it is answered, faulted or
+// not, as a round trip to Google Cloud would: benchmarks measure how many
+// round trips a run waits for in a row. A caller whose context ends first
+// gets its context's error. Zero removes the latency.
+func (s *Server) SetLatency(d time.Duration) {
+	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
+	s.st.latency = d
+}
+
 // The request shapes the interceptor reads the target resource from.
 type (
 	namedRequest    interface{ GetName() string }
@@ -173,7 +184,18 @@ func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 	s.st.calls[method]++
 	s.st.callsFor[callKey{method, resource}]++
 	code, faulted := s.st.fault(method, resource)
+	latency := s.st.latency
 	s.st.mu.Unlock()
+
+	if latency > 0 {
+		t := time.NewTimer(latency)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, status.FromContextError(ctx.Err()).Err()
+		}
+	}
 
 	if faulted {
 		return nil, faultError(run, method, resource, code)

@@ -2,6 +2,7 @@ package fakegcp
 
 import (
 	"context"
+	"strconv"
 
 	"cloud.google.com/go/run/apiv2/runpb"
 	"google.golang.org/grpc/codes"
@@ -54,8 +55,14 @@ func (s *services) GetService(_ context.Context, req *runpb.GetServiceRequest) (
 	return proto.Clone(svc).(*runpb.Service), nil
 }
 
-// ListServices lists a region's services, newest first, in one page. The
-// "-" location is refused, as by the real v2 API.
+// maxServicesPage is the most services one ListServices page holds; a larger
+// page_size is coerced to it, as Google APIs do (AIP-158), so clients must
+// follow next_page_token.
+const maxServicesPage = 100
+
+// ListServices lists a region's services, newest first, in pages of
+// page_size (at most maxServicesPage; 0 means the maximum). The "-"
+// location is refused, as by the real v2 API.
 func (s *services) ListServices(_ context.Context, req *runpb.ListServicesRequest) (*runpb.ListServicesResponse, error) {
 	want, ok := parseLocationName(req.GetParent())
 	if !ok {
@@ -70,13 +77,37 @@ func (s *services) ListServices(_ context.Context, req *runpb.ListServicesReques
 	if !ok {
 		return nil, permissionDenied(true, "ListServices", req.GetParent())
 	}
+	size := int(req.GetPageSize())
+	if size <= 0 || size > maxServicesPage {
+		size = maxServicesPage
+	}
+	// The token is the index of the page's first match; "all other
+	// parameters must match", which the real API checks and the fake trusts.
+	start := 0
+	if tok := req.GetPageToken(); tok != "" {
+		n, err := strconv.Atoi(tok)
+		if err != nil || n < 0 {
+			return nil, status.Errorf(codes.InvalidArgument, "invalid page_token %q", tok)
+		}
+		start = n
+	}
 	resp := &runpb.ListServicesResponse{}
+	matched := 0
 	for _, k := range s.st.serviceKeys {
 		svc := s.st.services[k]
 		n, _ := parseServiceName(svc.GetName()) // validated by newState
-		if s.st.matches(n, id, want) {
-			resp.Services = append(resp.Services, proto.Clone(svc).(*runpb.Service))
+		if !s.st.matches(n, id, want) {
+			continue
 		}
+		switch {
+		case matched < start:
+		case len(resp.Services) < size:
+			resp.Services = append(resp.Services, proto.Clone(svc).(*runpb.Service))
+		default:
+			resp.NextPageToken = strconv.Itoa(matched)
+			return resp, nil
+		}
+		matched++
 	}
 	return resp, nil
 }

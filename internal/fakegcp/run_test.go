@@ -2,7 +2,9 @@ package fakegcp
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"cloud.google.com/go/run/apiv2/runpb"
 	"google.golang.org/api/iterator"
@@ -168,5 +170,65 @@ func checkNames(t *testing.T, got, want []string) {
 		if got[i] != want[i] {
 			t.Errorf("[%d] = %q, want %q", i, got[i], want[i])
 		}
+	}
+}
+
+func TestListServicesPages(t *testing.T) {
+	f := &Fixture{Projects: map[string]string{"p": "1"}}
+	for i := range 250 {
+		f.Services = append(f.Services, &runpb.Service{Name: fmt.Sprintf("projects/p/locations/r/services/s%03d", i)})
+	}
+	s, err := NewServer(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	c := newServicesClient(t, s)
+
+	// A page size above the maximum is coerced to it, as Google APIs do.
+	req := &runpb.ListServicesRequest{Parent: "projects/p/locations/r", PageSize: 1000}
+	it := c.ListServices(context.Background(), req)
+	var sizes []int
+	seen := map[string]bool{}
+	for {
+		fetches := it.PageInfo().Remaining() == 0
+		svc, err := it.Next()
+		if err == iterator.Done {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fetches {
+			sizes = append(sizes, len(it.Response.(*runpb.ListServicesResponse).GetServices()))
+		}
+		if seen[svc.GetName()] {
+			t.Errorf("%s listed twice", svc.GetName())
+		}
+		seen[svc.GetName()] = true
+	}
+	if fmt.Sprint(sizes) != "[100 100 50]" || len(seen) != 250 {
+		t.Errorf("pages of %v holding %d services, want [100 100 50] holding 250", sizes, len(seen))
+	}
+	if got := s.Calls("ListServices"); got != 3 {
+		t.Errorf("Calls(ListServices) = %d, want 3", got)
+	}
+	_, err = c.ListServices(context.Background(), &runpb.ListServicesRequest{Parent: "projects/p/locations/r", PageToken: "x"}).Next()
+	checkStatus(t, err, codes.InvalidArgument, `invalid page_token "x"`)
+}
+
+func TestLatency(t *testing.T) {
+	s := newBasicServer(t)
+	c := newServicesClient(t, s)
+	// A latency longer than the caller waits: the call ends with the
+	// caller's deadline, so the latency was applied (no sleep needed).
+	s.SetLatency(time.Hour)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err := c.GetService(ctx, &runpb.GetServiceRequest{Name: backendByID})
+	checkStatus(t, err, codes.DeadlineExceeded, "")
+	s.SetLatency(0)
+	if _, err := c.GetService(context.Background(), &runpb.GetServiceRequest{Name: backendByID}); err != nil {
+		t.Fatalf("without latency: %v", err)
 	}
 }

@@ -31,6 +31,9 @@ type state struct {
 	calls    map[string]int
 	callsFor map[callKey]int
 	faults   map[callKey]*fault
+	// latency is added to every call before it is answered (benchmarks
+	// measure round trips with it; tests leave it at zero).
+	latency time.Duration
 }
 
 type callKey struct{ method, resource string }
