@@ -24,14 +24,25 @@ type revisionGetter interface {
 	GetRevision(ctx context.Context, req *runpb.GetRevisionRequest, opts ...gax.CallOption) (*runpb.Revision, error)
 }
 
-// CloudRun reads live services.
+// CloudRun reads live services, each service and revision once per run
+// (see Prefetch): use one CloudRun per run.
 type CloudRun struct {
+	// Services gets services; when it also lists them (the official
+	// ServicesClient does), Prefetch lists a region instead of getting
+	// its services one by one.
 	Services  serviceGetter
 	Revisions revisionGetter
 	// Retry bounds the retries of each call (zero: retry.Policy defaults).
 	Retry retry.Policy
 	// InitErr explains missing clients (e.g. no credentials).
 	InitErr error
+	// FullRead reads every service with GetService and every serving
+	// revision with GetRevision, even where a listing or the service's
+	// template already says all a report needs: the reference the
+	// shortcuts are tested against.
+	FullRead bool
+
+	cache runCache
 }
 
 // ServiceName expands a short service name with the default project and
@@ -60,9 +71,10 @@ func ProjectOf(name string) string {
 }
 
 // Serving returns one Workload per revision that serves traffic (percent
-// > 0), read with GetRevision: the template may be newer than what
-// actually serves, and it is the serving revisions whose instances hold
-// the values E2E requests meet.
+// > 0): the template may be newer than what actually serves, and it is the
+// serving revisions whose instances hold the values E2E requests meet. A
+// revision is read with GetRevision unless the service's template is that
+// revision and says all a report needs (see fromTemplate).
 func (c *CloudRun) Serving(ctx context.Context, service string) ([]Workload, []string, error) {
 	return c.Select(ctx, service, "")
 }
@@ -76,13 +88,9 @@ func (c *CloudRun) Select(ctx context.Context, service, tag string) ([]Workload,
 		}
 		return nil, nil, fmt.Errorf("%s: no Cloud Run client configured", service)
 	}
-	var svc *runpb.Service
-	err := c.Retry.Do(ctx, func(ctx context.Context, opts ...gax.CallOption) (err error) {
-		svc, err = c.Services.GetService(ctx, &runpb.GetServiceRequest{Name: service}, opts...)
-		return err
-	})
+	svc, err := c.service(ctx, service)
 	if err != nil {
-		return nil, nil, cloudError(service, "run.services.get", err)
+		return nil, nil, err
 	}
 	var notes []string
 	if svc.GetReconciling() {
@@ -103,18 +111,17 @@ func (c *CloudRun) Select(ctx context.Context, service, tag string) ([]Workload,
 	var g errgroup.Group
 	for i, r := range revs {
 		g.Go(func() error {
-			name := service + "/revisions/" + r
-			w := Workload{Revision: r}
-			var rev *runpb.Revision
-			err := c.Retry.Do(ctx, func(ctx context.Context, opts ...gax.CallOption) (err error) {
-				rev, err = c.Revisions.GetRevision(ctx, &runpb.GetRevisionRequest{Name: name}, opts...)
-				return err
-			})
-			if err != nil {
-				w.Err = cloudError(name, "run.revisions.get", err)
-			} else {
-				w = RevisionWorkload(rev)
-				w.Revision = r
+			w, ok := c.fromTemplate(service, svc, r)
+			if !ok {
+				name := service + "/revisions/" + r
+				w = Workload{Revision: r}
+				rev, err := c.revision(ctx, name)
+				if err != nil {
+					w.Err = err
+				} else {
+					w = RevisionWorkload(rev)
+					w.Revision = r
+				}
 			}
 			w.Service = service
 			w.TrafficPercent = percent[r]
