@@ -48,9 +48,23 @@ type Accessor struct {
 
 	// numbers maps project ids to the numbers Secret Manager answered
 	// with, so projects/ID/... and projects/NUMBER/... spellings of one
-	// version share a call once either has been read.
-	mu      sync.Mutex
-	numbers map[string]string
+	// version share a call once either has been read; numbered marks the
+	// numbers learned. flights are the asks in flight, by secret id, so
+	// that an ask whose answer another one is about to teach waits for it
+	// instead of asking again (see claim).
+	mu       sync.Mutex
+	numbers  map[string]string
+	numbered map[string]bool
+	flights  map[string][]*flight
+	// onWait, when set (tests), is called when an ask starts waiting.
+	onWait func()
+}
+
+// flight is an ask of Secret Manager in flight: its canonical name's
+// parts, and done, closed once its answer is stored.
+type flight struct {
+	project, secret, version string
+	done                     chan struct{}
 }
 
 // NewAccessor wraps a Secret Manager client (the official apiv1 client).
@@ -71,30 +85,116 @@ func (a *Accessor) Access(ctx context.Context, name string) (Accessed, error) {
 	if a == nil || a.client == nil {
 		return Accessed{}, a.unavailable(name)
 	}
-	// The answer is stored under the name as asked and as canonical, so
-	// either spelling finds it once the project number is known.
-	if r, ok := a.values.get(name); ok {
-		return r.v, r.err
-	}
-	acc, err := a.values.do(a.canonical(name), func() (Accessed, error) {
-		var resp *secretmanagerpb.AccessSecretVersionResponse
-		err := a.Retry.Do(ctx, func(ctx context.Context, opts ...gax.CallOption) (err error) {
-			resp, err = a.client.AccessSecretVersion(ctx, &secretmanagerpb.AccessSecretVersionRequest{Name: name}, opts...)
-			return err
+	for {
+		// The answer is stored under the name as asked and as canonical,
+		// so either spelling finds it once the project number is known.
+		if r, ok := a.values.get(name); ok {
+			return r.v, r.err
+		}
+		key := a.canonical(name)
+		if r, ok := a.values.get(key); ok {
+			a.values.put(name, r.v, r.err)
+			return r.v, r.err
+		}
+		wait, landed := a.claim(key)
+		if wait != nil {
+			// An ask in flight may answer this one (see claim): wait for
+			// it rather than ask Secret Manager twice for one version, then
+			// look again.
+			if a.onWait != nil {
+				a.onWait()
+			}
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return Accessed{}, cloudError(name, "secretmanager.versions.access", ctx.Err())
+			}
+		}
+		acc, err := a.values.do(key, func() (Accessed, error) {
+			release, err := acquire(ctx)
+			if err != nil {
+				return Accessed{}, cloudError(name, "secretmanager.versions.access", err)
+			}
+			defer release()
+			var resp *secretmanagerpb.AccessSecretVersionResponse
+			err = a.Retry.Do(ctx, func(ctx context.Context, opts ...gax.CallOption) (err error) {
+				resp, err = a.client.AccessSecretVersion(ctx, &secretmanagerpb.AccessSecretVersionRequest{Name: name}, opts...)
+				return err
+			})
+			if err != nil {
+				return Accessed{}, cloudError(name, "secretmanager.versions.access", err)
+			}
+			_, version, ok := SplitVersionName(resp.GetName())
+			if !ok {
+				return Accessed{}, fmt.Errorf("%s: Secret Manager answered with an unexpected version name %q", name, resp.GetName())
+			}
+			a.learn(name, resp.GetName())
+			return Accessed{Value: secret.New(resp.GetPayload().GetData()), Name: resp.GetName(), Version: version}, nil
 		})
-		if err != nil {
-			return Accessed{}, cloudError(name, "secretmanager.versions.access", err)
+		a.values.put(name, acc, err)
+		a.values.put(a.canonical(name), acc, err)
+		if err == nil {
+			// latest and aliases resolve to a numbered version, whose value
+			// never changes: a later ask for it by number is answered.
+			a.values.put(acc.Name, acc, nil)
 		}
-		_, version, ok := SplitVersionName(resp.GetName())
-		if !ok {
-			return Accessed{}, fmt.Errorf("%s: Secret Manager answered with an unexpected version name %q", name, resp.GetName())
+		landed()
+		return acc, err
+	}
+}
+
+// claim decides whether an ask for key (canonical) may go out now. It
+// waits (wait is non-nil) for an ask in flight whose answer will be stored
+// under a name key then canonicalises to:
+//
+//   - the same version with its project spelled by id, while key spells it
+//     by a number nobody has answered with yet: the answer teaches the id's
+//     number (ids and numbers cannot be told apart otherwise without
+//     another call and another permission, resourcemanager.projects.get
+//     or secretmanager.secrets.get);
+//   - latest or an alias of the same secret, while key names a version by
+//     number: every answer is also stored under the numbered name it
+//     resolved to, and may be this one.
+//
+// Otherwise the ask registers itself; call landed once its answer is
+// stored. An ask never waits for one that cannot teach it anything (an
+// answer by number says nothing of ids or aliases), so nothing waits in a
+// circle, and each wait costs at most the round trip already under way.
+func (a *Accessor) claim(key string) (wait <-chan struct{}, landed func()) {
+	p := strings.Split(key, "/")
+	if len(p) != 6 || p[0] != "projects" || p[2] != "secrets" || p[4] != "versions" {
+		return nil, func() {}
+	}
+	x := &flight{project: p[1], secret: p[3], version: p[5], done: make(chan struct{})}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, y := range a.flights[x.secret] {
+		if y.project == x.project && y.version == x.version {
+			continue // the same ask: singleflight shares it
 		}
-		a.learn(name, resp.GetName())
-		return Accessed{Value: secret.New(resp.GetPayload().GetData()), Name: resp.GetName(), Version: version}, nil
-	})
-	a.values.put(name, acc, err)
-	a.values.put(a.canonical(name), acc, err)
-	return acc, err
+		sameProject := y.project == x.project ||
+			isProjectNumber(x.project) && !a.numbered[x.project] && !isProjectNumber(y.project)
+		if sameProject && (y.version == x.version || isProjectNumber(x.version) && !isProjectNumber(y.version)) {
+			return y.done, nil
+		}
+	}
+	if a.flights == nil {
+		a.flights = map[string][]*flight{}
+	}
+	a.flights[x.secret] = append(a.flights[x.secret], x)
+	return nil, func() {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		fs := a.flights[x.secret]
+		for i, f := range fs {
+			if f == x {
+				a.flights[x.secret] = append(fs[:i], fs[i+1:]...)
+				break
+			}
+		}
+		close(x.done)
+	}
 }
 
 // canonical spells name's project by its number when a previous answer
@@ -123,9 +223,10 @@ func (a *Accessor) learn(requested, answered string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.numbers == nil {
-		a.numbers = map[string]string{}
+		a.numbers, a.numbered = map[string]string{}, map[string]bool{}
 	}
 	a.numbers[id] = num
+	a.numbered[num] = true
 }
 
 // Created returns when a version (a full, numeric name) was created. It
@@ -136,8 +237,13 @@ func (a *Accessor) Created(ctx context.Context, name string) (time.Time, error) 
 		return time.Time{}, a.unavailable(name)
 	}
 	return a.created.do(name, func() (time.Time, error) {
+		release, err := acquire(ctx)
+		if err != nil {
+			return time.Time{}, cloudError(name, "secretmanager.versions.get", err)
+		}
+		defer release()
 		var sv *secretmanagerpb.SecretVersion
-		err := a.Retry.Do(ctx, func(ctx context.Context, opts ...gax.CallOption) (err error) {
+		err = a.Retry.Do(ctx, func(ctx context.Context, opts ...gax.CallOption) (err error) {
 			sv, err = a.client.GetSecretVersion(ctx, &secretmanagerpb.GetSecretVersionRequest{Name: name}, opts...)
 			return err
 		})
