@@ -1,82 +1,99 @@
 package preflight
 
 import (
-	"context"
 	"fmt"
-	"strings"
+	"runtime"
+	"runtime/metrics"
+	"sync"
 	"testing"
-
-	runapi "cloud.google.com/go/run/apiv2"
-	secretmanager "cloud.google.com/go/secretmanager/apiv1"
-
-	"github.com/secret-preflight/secret-preflight/config"
-	"github.com/secret-preflight/secret-preflight/internal/fakegcp"
-	"github.com/secret-preflight/secret-preflight/secret"
-	"github.com/secret-preflight/secret-preflight/sources"
+	"time"
 )
 
-// BenchmarkRun measures a check of one secret read by 40 live services
-// (each with two serving revisions) over the official clients and the
-// in-process fake. The target is that a platform-sized config stays well
-// under a second of our own overhead; compare runs with benchstat.
-func BenchmarkRun(b *testing.B) {
-	const services = 40
-	var fx, cfg strings.Builder
-	fx.WriteString("projects: {p: \"1\"}\nsecrets:\n  - name: projects/p/secrets/jwt\n    versions: [{value: \"bench-key-0123456789abcdef0123456789abcdef\"}]\nservices:\n")
-	cfg.WriteString("version: 1\ngcp: {project: p, region: r}\nsecrets:\n  - name: jwt\n    runner: {chain: [{secretmanager: jwt}]}\n    services:\n")
-	var revs strings.Builder
-	for i := 0; i < services; i++ {
-		svc := fmt.Sprintf("projects/p/locations/r/services/s%d", i)
-		fmt.Fprintf(&fx, "  - name: %s\n    trafficStatuses:\n      - {type: TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION, revision: s%d-1, percent: 50}\n      - {type: TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION, revision: s%d-2, percent: 50}\n", svc, i, i)
-		for r := 1; r <= 2; r++ {
-			fmt.Fprintf(&revs, "  - name: %s/revisions/s%d-%d\n    containers:\n      - name: app\n        env: [{name: JWT, valueSource: {secretKeyRef: {secret: jwt, version: latest}}}]\n", svc, i, r)
-		}
-		fmt.Fprintf(&cfg, "      - {cloudrun: s%d, chain: [JWT]}\n", i)
+// benchLatency is the round trip the fake adds to every call: about what a
+// CI runner sees to googleapis.com.
+const benchLatency = 50 * time.Millisecond
+
+// BenchmarkCheck measures one check of a fleet of 1 to 1000 live services
+// (see newFleet) over the official clients and the in-process fake, with
+// benchLatency per call and default settings. It reports the time per
+// check, the calls per method, allocations and the peak heap, and fails
+// when a check makes more calls than wantCalls: a regression in how often
+// things are read fails `.ci/run`, which runs every benchmark once. The
+// README's Performance table comes from here:
+//
+//	go test ./preflight -run '^$' -bench BenchmarkCheck -benchtime 5x -cpu 2
+func BenchmarkCheck(b *testing.B) {
+	for _, n := range []int{1, 10, 100, 1000} {
+		b.Run(fmt.Sprintf("services=%d", n), func(b *testing.B) {
+			benchCheck(b, n, benchLatency)
+		})
 	}
-	fx.WriteString("revisions:\n" + revs.String())
-	f, err := fakegcp.ParseFixture("bench.yaml", []byte(fx.String()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv, err := fakegcp.NewServer(f)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Close()
-	c, err := config.Parse("bench.yaml", []byte(cfg.String()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	sm, err := secretmanager.NewClient(ctx, srv.ClientOptions()...)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sm.Close()
-	svcs, err := runapi.NewServicesClient(ctx, srv.ClientOptions()...)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer svcs.Close()
-	revc, err := runapi.NewRevisionsClient(ctx, srv.ClientOptions()...)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer revc.Close()
-	fp, _ := secret.NewFingerprinter("bench")
+	// Our own overhead: a small config with no network latency at all.
+	b.Run("services=10/latency=0", func(b *testing.B) {
+		benchCheck(b, 10, 0)
+	})
+}
+
+func benchCheck(b *testing.B, n int, latency time.Duration) {
+	f := newFleet(b, n)
+	r := newRunner(b, f)
+	r.srv.SetLatency(latency)
+	want := wantCalls(n)
+	var peak heapPeak
+	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		rep, err := Run(ctx, c, Options{
-			Resolver:     &sources.Resolver{Secrets: sources.NewAccessor(sm)},
-			CloudRun:     &sources.CloudRun{Services: svcs, Revisions: revc},
-			Fingerprints: fp,
-			FailOn:       "error",
-		})
-		if err != nil {
-			b.Fatal(err)
+		before := r.calls()
+		stop := peak.watch()
+		rep := r.check(b, f, false, 0)
+		stop()
+		if got := r.calls().minus(before); got.String() != want.String() {
+			b.Fatalf("calls per check: %v, want %v", got, want)
 		}
-		if rep.Result != "pass" || len(rep.Secrets[0].Consumers) != 2*services+1 {
-			b.Fatalf("result %s with %d consumers", rep.Result, len(rep.Secrets[0].Consumers))
-		}
+		checkFleetReport(b, f, rep)
 	}
+	b.StopTimer()
+	for _, m := range methods {
+		b.ReportMetric(float64(want[m]), m+"/op")
+	}
+	b.ReportMetric(float64(peak.max())/(1<<20), "peak-heap-MiB")
 }
+
+// heapPeak samples the live heap while a check runs. runtime/metrics reads
+// it without stopping the world, so sampling does not slow the check.
+type heapPeak struct {
+	mu   sync.Mutex
+	peak uint64
+}
+
+func (h *heapPeak) watch() (stop func()) {
+	runtime.GC() // start from what the fixture and clients hold
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(s)
+			h.mu.Lock()
+			h.peak = max(h.peak, s[0].Value.Uint64())
+			h.mu.Unlock()
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+func (h *heapPeak) max() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.peak
+}
+

@@ -32,7 +32,8 @@ type Options struct {
 	Fingerprints *secret.Fingerprinter
 	// Only limits the run to these secret names.
 	Only []string
-	// Concurrency bounds the consumers resolved at once (default 8).
+	// Concurrency bounds the API calls in flight at once, and the
+	// consumers resolved at once (default DefaultConcurrency).
 	Concurrency int
 	// FailOn is error, warning or never.
 	FailOn string
@@ -48,6 +49,13 @@ type Options struct {
 func readManifest(path string) ([]byte, error) {
 	return localfile.Read(path, localfile.LimitManifest, "a manifest")
 }
+
+// DefaultConcurrency is the default bound on API calls in flight: enough
+// to keep a run near the round-trip floor at a thousand services, few
+// enough to stay inside Cloud Run's per-minute read quota together with
+// reading each resource once (the retry policy backs off on
+// RESOURCE_EXHAUSTED when it is not).
+const DefaultConcurrency = 32
 
 // expansion is what one configured consumer turned into.
 type expansion struct {
@@ -71,7 +79,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*report.Report,
 		opts.Resolver = &sources.Resolver{}
 	}
 	if opts.Concurrency <= 0 {
-		opts.Concurrency = 8
+		opts.Concurrency = DefaultConcurrency
 	}
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
@@ -99,15 +107,38 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*report.Report,
 			jobs = append(jobs, &job{secret: s, consumer: c})
 		}
 	}
-	var g errgroup.Group
-	g.SetLimit(opts.Concurrency)
+	ctx = sources.WithCallLimit(ctx, opts.Concurrency)
+	// Every live service is known before anything is read: list regions
+	// instead of getting services one by one where that is cheaper.
+	var live []string
 	for _, j := range jobs {
-		g.Go(func() error {
-			j.exp = expand(ctx, cfg, j.consumer, opts)
-			return nil
-		})
+		if j.consumer.Kind != config.KindCloudRun {
+			continue
+		}
+		if name, err := sources.ServiceName(cfg.GCP.Project, cfg.GCP.Region, j.consumer.Target); err == nil {
+			live = append(live, name)
+		}
 	}
-	_ = g.Wait() // resolution errors live in the consumers, never here
+	wait := opts.CloudRun.Prefetch(ctx, live)
+	defer wait()
+	// Runners resolve first, while the first listing pages are on their
+	// way: their Secret Manager answers teach the project numbers and
+	// what latest is, so the services' references to the same versions
+	// (by number, pinned) are answered without asking again.
+	for _, runners := range []bool{true, false} {
+		var g errgroup.Group
+		g.SetLimit(opts.Concurrency)
+		for _, j := range jobs {
+			if (j.consumer.Kind == config.KindRunner) != runners {
+				continue
+			}
+			g.Go(func() error {
+				j.exp = expand(ctx, cfg, j.consumer, opts)
+				return nil
+			})
+		}
+		_ = g.Wait() // resolution errors live in the consumers, never here
+	}
 
 	byName := map[string]*report.Secret{}
 	for _, s := range rep.Secrets {

@@ -48,7 +48,7 @@ func parseCheckFlags(args []string, stderr io.Writer) (*checkFlags, error) {
 	fs.StringVar(&f.baseline, "baseline", "", "a previous JSON report to compare with")
 	fs.Var(&f.only, "only", "check only this secret (repeatable)")
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "give up on cloud calls after this long")
-	fs.IntVar(&f.conc, "concurrency", 8, "consumers resolved at once")
+	fs.IntVar(&f.conc, "concurrency", preflight.DefaultConcurrency, "API calls in flight (and consumers resolved) at once")
 	fs.BoolVar(&f.allowExec, "allow-exec", false, "allow exec links to run commands (never for configs from pull requests)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err

@@ -1,0 +1,44 @@
+package preflight
+
+import (
+	"testing"
+
+	"github.com/secret-preflight/secret-preflight/report"
+)
+
+// TestFleetCalls checks, at a scale `go test` runs in no time, that a
+// check reads each service, revision and secret version once, lists the
+// region instead of getting its services, and reads only the revisions the
+// templates cannot stand in for. BenchmarkCheck asserts the same at 1000.
+func TestFleetCalls(t *testing.T) {
+	for _, n := range []int{1, 2, 40, 250} {
+		f := newFleet(t, n)
+		r := newRunner(t, f)
+		for _, conc := range []int{1, 0} {
+			before := r.calls()
+			rep := r.check(t, f, false, conc)
+			got := r.calls().minus(before)
+			if want := wantCalls(n); got.String() != want.String() {
+				t.Errorf("n=%d concurrency=%d: calls %v, want %v", n, conc, got, want)
+			}
+			checkFleetReport(t, f, rep)
+		}
+	}
+}
+
+// checkFleetReport checks that a fleet's report resolved every consumer.
+func checkFleetReport(t testing.TB, f *fleet, rep *report.Report) {
+	t.Helper()
+	consumers := 0
+	for _, s := range rep.Secrets {
+		for _, c := range s.Consumers {
+			consumers++
+			if !c.Resolved {
+				t.Fatalf("n=%d: consumer %s unresolved: %s", f.n, c.ID, c.Error)
+			}
+		}
+	}
+	if consumers < f.n+1 {
+		t.Fatalf("n=%d: %d consumers, want at least %d", f.n, consumers, f.n+1)
+	}
+}
