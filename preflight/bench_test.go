@@ -96,4 +96,3 @@ func (h *heapPeak) max() uint64 {
 	defer h.mu.Unlock()
 	return h.peak
 }
-

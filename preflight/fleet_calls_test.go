@@ -1,7 +1,12 @@
 package preflight
 
 import (
+	"context"
+	"sync"
 	"testing"
+
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
 
 	"github.com/secret-preflight/secret-preflight/report"
 )
@@ -40,5 +45,37 @@ func checkFleetReport(t testing.TB, f *fleet, rep *report.Report) {
 	}
 	if consumers < f.n+1 {
 		t.Fatalf("n=%d: %d consumers, want at least %d", f.n, consumers, f.n+1)
+	}
+}
+
+// TestConcurrencyBoundsCalls checks that --concurrency bounds the calls in
+// flight, counted where they leave the clients.
+func TestConcurrencyBoundsCalls(t *testing.T) {
+	var mu sync.Mutex
+	inFlight, peak := 0, 0
+	count := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		mu.Lock()
+		inFlight++
+		peak = max(peak, inFlight)
+		mu.Unlock()
+		defer func() {
+			mu.Lock()
+			inFlight--
+			mu.Unlock()
+		}()
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+	f := newFleet(t, 120)
+	r := newRunner(t, f, option.WithGRPCDialOption(grpc.WithChainUnaryInterceptor(count)))
+	for _, limit := range []int{1, 3} {
+		mu.Lock()
+		peak = 0
+		mu.Unlock()
+		checkFleetReport(t, f, r.check(t, f, false, limit))
+		mu.Lock()
+		if peak > limit || peak == 0 {
+			t.Errorf("--concurrency %d: %d calls in flight at once", limit, peak)
+		}
+		mu.Unlock()
 	}
 }

@@ -10,6 +10,7 @@ import (
 	runapi "cloud.google.com/go/run/apiv2"
 	"cloud.google.com/go/run/apiv2/runpb"
 	secretmanager "cloud.google.com/go/secretmanager/apiv1"
+	"google.golang.org/api/option"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/secret-preflight/secret-preflight/config"
@@ -32,14 +33,14 @@ type fleet struct {
 // The kinds of service in a fleet, by i % 20. What each costs beyond the
 // region's ListServices pages is in its comment.
 const (
-	kindPinned     = iota // env var at a pinned version, template is the revision: nothing
-	kindVolume            // secret volume at latest (read on access, no SP131): nothing
-	kindAlias             // env var at an alias, secret named by project number: nothing
-	kindLatestEnv         // env var at latest (SP131 needs the creation time): GetRevision
-	kindSplit             // 80/20 between the template's revision and an older one: GetRevision of the older
-	kindReconciling       // a deploy under way (fields may be stale): GetRevision
-	kindFailedNewer       // newest revision failed, template is not what serves: GetRevision
-	kindSidecar           // two containers, the sidecar reads the secret: nothing
+	kindPinned      = iota // env var at a pinned version, template is the revision: nothing
+	kindVolume             // secret volume at latest (read on access, no SP131): nothing
+	kindAlias              // env var at an alias, secret named by project number: nothing
+	kindLatestEnv          // env var at latest (SP131 needs the creation time): GetRevision
+	kindSplit              // 80/20 between the template's revision and an older one: GetRevision of the older
+	kindReconciling        // a deploy under way (fields may be stale): GetRevision
+	kindFailedNewer        // newest revision failed, template is not what serves: GetRevision
+	kindSidecar            // two containers, the sidecar reads the secret: nothing
 )
 
 // kindOf spreads the kinds so that about one service in five needs a
@@ -128,7 +129,7 @@ func newFleet(tb testing.TB, n int) *fleet {
 		}
 		// The serving revision is number 2, created on day 100 or 200 (so
 		// env vars at latest see a rotation on day 150 half of the time).
-		created := 100 + 100*(i%2)
+		created := 100 + 100*(i/20%2)
 		svc := &runpb.Service{
 			Name:                  svcName,
 			CreateTime:            ts(10),
@@ -185,7 +186,8 @@ type runner struct {
 	now  time.Time
 }
 
-func newRunner(tb testing.TB, f *fleet) *runner {
+// newRunner serves f; extra options go to every client.
+func newRunner(tb testing.TB, f *fleet, extra ...option.ClientOption) *runner {
 	tb.Helper()
 	srv, err := fakegcp.NewServer(f.fx)
 	if err != nil {
@@ -194,15 +196,16 @@ func newRunner(tb testing.TB, f *fleet) *runner {
 	tb.Cleanup(func() { srv.Close() })
 	ctx := context.Background()
 	r := &runner{srv: srv, now: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
-	if r.sm, err = secretmanager.NewClient(ctx, srv.ClientOptions()...); err != nil {
+	opts := append(srv.ClientOptions(), extra...)
+	if r.sm, err = secretmanager.NewClient(ctx, opts...); err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { r.sm.Close() })
-	if r.svcs, err = runapi.NewServicesClient(ctx, srv.ClientOptions()...); err != nil {
+	if r.svcs, err = runapi.NewServicesClient(ctx, opts...); err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { r.svcs.Close() })
-	if r.revs, err = runapi.NewRevisionsClient(ctx, srv.ClientOptions()...); err != nil {
+	if r.revs, err = runapi.NewRevisionsClient(ctx, opts...); err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { r.revs.Close() })

@@ -1,0 +1,218 @@
+package sources
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	runapi "cloud.google.com/go/run/apiv2"
+	"cloud.google.com/go/run/apiv2/runpb"
+	secretmanager "cloud.google.com/go/secretmanager/apiv1"
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+
+	"github.com/secret-preflight/secret-preflight/internal/fakegcp"
+)
+
+// runFake serves n services s000... in projects/p/locations/r, each serving
+// one revision that its template does not stand in for.
+func runFake(t *testing.T, n int) (*fakegcp.Server, *CloudRun) {
+	t.Helper()
+	f := &fakegcp.Fixture{Projects: map[string]string{"p": "1"}}
+	for i := range n {
+		name := fmt.Sprintf("projects/p/locations/r/services/s%03d", i)
+		f.Services = append(f.Services, &runpb.Service{
+			Name:                name,
+			LatestReadyRevision: name + "/revisions/r1",
+			TrafficStatuses:     []*runpb.TrafficTargetStatus{{Type: runpb.TrafficTargetAllocationType_TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST, Percent: 100}},
+		})
+		f.Revisions = append(f.Revisions, &runpb.Revision{Name: name + "/revisions/r1", Containers: []*runpb.Container{{Name: "app"}}})
+	}
+	srv, err := fakegcp.NewServer(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	ctx := context.Background()
+	svcs, err := runapi.NewServicesClient(ctx, srv.ClientOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svcs.Close() })
+	revs, err := runapi.NewRevisionsClient(ctx, srv.ClientOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { revs.Close() })
+	return srv, &CloudRun{Services: svcs, Revisions: revs}
+}
+
+// serveAll prefetches names and reads each twice, as two secrets naming
+// the same services would; it returns each one's error ("" when read).
+func serveAll(t *testing.T, c *CloudRun, names []string) []string {
+	t.Helper()
+	ctx := context.Background()
+	wait := c.Prefetch(ctx, names)
+	out := make([]string, len(names))
+	var wg sync.WaitGroup
+	for i, name := range append(names, names...) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ws, _, err := c.Serving(ctx, name)
+			if i >= len(names) {
+				return
+			}
+			switch {
+			case err != nil:
+				out[i] = err.Error()
+			case len(ws) != 1 || ws[0].Err != nil:
+				out[i] = fmt.Sprintf("workloads %v", ws)
+			}
+		}()
+	}
+	wg.Wait()
+	wait()
+	return out
+}
+
+func TestListingReadsEachServiceOnce(t *testing.T) {
+	srv, c := runFake(t, 250)
+	var names []string
+	for i := range 250 {
+		names = append(names, fmt.Sprintf("projects/p/locations/r/services/s%03d", i))
+	}
+	for i, e := range serveAll(t, c, names) {
+		if e != "" {
+			t.Errorf("%s: %s", names[i], e)
+		}
+	}
+	if l, g, r := srv.Calls("ListServices"), srv.Calls("GetService"), srv.Calls("GetRevision"); l != 3 || g != 0 || r != 250 {
+		t.Errorf("ListServices %d, GetService %d, GetRevision %d; want 3, 0, 250", l, g, r)
+	}
+}
+
+func TestListingStopsOnceAllAreSeen(t *testing.T) {
+	srv, c := runFake(t, 250)
+	// Both are on the first page (the fake keeps fixture order).
+	serveAll(t, c, []string{"projects/p/locations/r/services/s000", "projects/p/locations/r/services/s001"})
+	if l, g := srv.Calls("ListServices"), srv.Calls("GetService"); l != 1 || g != 0 {
+		t.Errorf("ListServices %d, GetService %d; want 1, 0", l, g)
+	}
+}
+
+func TestListingGivesUpForGets(t *testing.T) {
+	srv, c := runFake(t, 250)
+	// Two services that are not there: after two pages, two gets cost no
+	// more than the next page, and they name each service in their error.
+	missing := []string{"projects/p/locations/r/services/nope1", "projects/p/locations/r/services/nope2"}
+	for i, e := range serveAll(t, c, missing) {
+		if !strings.Contains(e, missing[i]+": NotFound") {
+			t.Errorf("%s: error %q, want GetService's NotFound for it", missing[i], e)
+		}
+	}
+	if l, g := srv.Calls("ListServices"), srv.Calls("GetService"); l != 2 || g != 2 {
+		t.Errorf("ListServices %d, GetService %d; want 2, 2", l, g)
+	}
+}
+
+func TestListingDeniedFallsBackToGets(t *testing.T) {
+	srv, c := runFake(t, 3)
+	srv.SetFault("ListServices", "", codes.PermissionDenied)
+	names := []string{"projects/p/locations/r/services/s000", "projects/p/locations/r/services/s002"}
+	for i, e := range serveAll(t, c, names) {
+		if e != "" {
+			t.Errorf("%s: %s", names[i], e)
+		}
+	}
+	if l, g := srv.Calls("ListServices"), srv.Calls("GetService"); l != 1 || g != 2 {
+		t.Errorf("ListServices %d, GetService %d; want 1, 2", l, g)
+	}
+}
+
+// TestAccessIDAndNumberAtOnce asks for one version by project id and, while
+// that call is in flight, by project number: one call answers both.
+func TestAccessIDAndNumberAtOnce(t *testing.T) {
+	f := &fakegcp.Fixture{
+		Projects: map[string]string{"p": "1"},
+		Secrets:  []fakegcp.Secret{{Name: "projects/p/secrets/jwt", Versions: []fakegcp.Version{{Data: []byte("v1")}, {Data: []byte("v2")}}}},
+	}
+	srv, err := fakegcp.NewServer(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	// The first call is held on its way out until the test lets it go, so
+	// the second ask surely finds it in flight.
+	var (
+		mu                        sync.Mutex
+		n                         int
+		inFlight, release, second chan struct{}
+	)
+	hold := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		mu.Lock()
+		n++
+		first, in, rel, sec := n == 1, inFlight, release, second
+		mu.Unlock()
+		if first {
+			close(in)
+			<-rel
+		} else if sec != nil {
+			close(sec) // a second call while the first is held: the bug
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+	sm, err := secretmanager.NewClient(context.Background(), append(srv.ClientOptions(), option.WithGRPCDialOption(grpc.WithChainUnaryInterceptor(hold)))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sm.Close() })
+
+	for _, names := range [][2]string{
+		{"projects/p/secrets/jwt/versions/2", "projects/1/secrets/jwt/versions/2"},
+		{"projects/p/secrets/jwt/versions/latest", "projects/1/secrets/jwt/versions/2"},
+		{"projects/p/secrets/jwt/versions/latest", "projects/1/secrets/jwt/versions/latest"},
+	} {
+		t.Run(names[1], func(t *testing.T) {
+			mu.Lock()
+			n, inFlight, release, second = 0, make(chan struct{}), make(chan struct{}), make(chan struct{})
+			mu.Unlock()
+			a := NewAccessor(sm)
+			waiting := make(chan struct{})
+			a.onWait = func() { close(waiting) }
+			before := srv.Calls("AccessSecretVersion")
+			results := make([]Accessed, 2)
+			errs := make([]error, 2)
+			var wg sync.WaitGroup
+			ask := func(i int) {
+				defer wg.Done()
+				results[i], errs[i] = a.Access(context.Background(), names[i])
+			}
+			wg.Add(2)
+			go ask(0)
+			<-inFlight
+			go ask(1)
+			select {
+			case <-waiting:
+			case <-second:
+				t.Error("the second ask called Secret Manager while the first was in flight")
+			}
+			close(release)
+			wg.Wait()
+			for i := range errs {
+				if errs[i] != nil {
+					t.Fatal(errs[i])
+				}
+			}
+			if results[0].Name != "projects/1/secrets/jwt/versions/2" || results[1].Name != results[0].Name {
+				t.Errorf("answers %q and %q", results[0].Name, results[1].Name)
+			}
+			if got := srv.Calls("AccessSecretVersion") - before; got != 1 {
+				t.Errorf("%d calls, want 1", got)
+			}
+		})
+	}
+}
