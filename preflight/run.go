@@ -51,10 +51,10 @@ func readManifest(path string) ([]byte, error) {
 }
 
 // DefaultConcurrency is the default bound on API calls in flight: enough
-// to keep a run near the round-trip floor at a thousand services, few
-// enough to stay inside Cloud Run's per-minute read quota together with
-// reading each resource once (the retry policy backs off on
-// RESOURCE_EXHAUSTED when it is not).
+// to keep a run near the round-trip floor at a thousand services (a
+// listing page brings 100 services, of which a few need a GetRevision), and
+// a burst that per-minute read quotas absorb since each resource is read
+// once.
 const DefaultConcurrency = 32
 
 // expansion is what one configured consumer turned into.
@@ -110,13 +110,13 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*report.Report,
 	ctx = sources.WithCallLimit(ctx, opts.Concurrency)
 	// Every live service is known before anything is read: list regions
 	// instead of getting services one by one where that is cheaper.
-	var live []string
+	live := map[string]bool{} // service -> its revisions serving traffic are wanted
 	for _, j := range jobs {
 		if j.consumer.Kind != config.KindCloudRun {
 			continue
 		}
 		if name, err := sources.ServiceName(cfg.GCP.Project, cfg.GCP.Region, j.consumer.Target); err == nil {
-			live = append(live, name)
+			live[name] = live[name] || j.consumer.Tag == ""
 		}
 	}
 	wait := opts.CloudRun.Prefetch(ctx, live)

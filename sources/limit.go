@@ -2,8 +2,18 @@ package sources
 
 import "context"
 
-// callLimitKey keys the semaphore that bounds a run's API calls.
+// callLimitKey keys the semaphores that bound a run's API calls.
 type callLimitKey struct{}
+
+// callLimit bounds the calls of a run. One slot of n is kept for list
+// pages: a listing is the one call that others wait on in a row (its next
+// page cannot be asked before this one arrives), so it must not queue
+// behind the reads its own pages started. Lists may take any free slot as
+// well.
+type callLimit struct {
+	reads chan struct{} // n-1 slots (n when n is 1)
+	lists chan struct{} // 1 slot, nil when n is 1
+}
 
 // WithCallLimit returns a context under which at most n calls to Google
 // Cloud APIs are in flight at once, however many consumers resolve
@@ -13,19 +23,40 @@ func WithCallLimit(ctx context.Context, n int) context.Context {
 	if n < 1 {
 		return ctx
 	}
-	return context.WithValue(ctx, callLimitKey{}, make(chan struct{}, n))
+	l := &callLimit{reads: make(chan struct{}, n)}
+	if n > 1 {
+		l.reads, l.lists = make(chan struct{}, n-1), make(chan struct{}, 1)
+	}
+	return context.WithValue(ctx, callLimitKey{}, l)
 }
 
 // acquire waits for a call slot; release gives it back. A call must never
 // wait for another while it holds a slot, or a run could deadlock.
 func acquire(ctx context.Context) (release func(), err error) {
-	sem, _ := ctx.Value(callLimitKey{}).(chan struct{})
-	if sem == nil {
+	l, _ := ctx.Value(callLimitKey{}).(*callLimit)
+	if l == nil {
 		return func() {}, nil
 	}
 	select {
-	case sem <- struct{}{}:
-		return func() { <-sem }, nil
+	case l.reads <- struct{}{}:
+		return func() { <-l.reads }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// acquireList is acquire for a list page: it takes the slot kept for lists
+// or any other, whichever is free first.
+func acquireList(ctx context.Context) (release func(), err error) {
+	l, _ := ctx.Value(callLimitKey{}).(*callLimit)
+	if l == nil {
+		return func() {}, nil
+	}
+	select {
+	case l.lists <- struct{}{}:
+		return func() { <-l.lists }, nil
+	case l.reads <- struct{}{}:
+		return func() { <-l.reads }, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}

@@ -27,23 +27,36 @@ type runCache struct {
 	// waiting maps a service name, spelt as the config spells it, to a
 	// channel closed once its listing has either delivered it or given up.
 	waiting map[string]chan struct{}
+	// traffic marks the services whose revisions serving traffic are
+	// wanted (Prefetch).
+	traffic map[string]bool
 	bg      sync.WaitGroup
 }
 
 // Prefetch starts reading the given services (full names) in the
-// background, so that Serving finds them read: the services of one project
-// and region are listed with ListServices when that can take fewer calls
-// than one GetService each, and the serving revisions a listed service
-// does not describe itself are read as soon as its page arrives. The
+// background, so that Serving and Select find them read: the services of
+// one project and region are listed with ListServices when that can take
+// fewer calls than one GetService each, and the revisions serving traffic
+// that a service does not describe itself are read as soon as it arrives,
+// for the services whose value in want is true (a consumer without a tag
+// will ask for them; a tag's revision is read when asked for). The
 // returned function waits for the background reads; call it before the
 // run ends. Without a client that lists, Prefetch does nothing.
-func (c *CloudRun) Prefetch(ctx context.Context, services []string) (wait func()) {
+func (c *CloudRun) Prefetch(ctx context.Context, want map[string]bool) (wait func()) {
 	lister, ok := c.lister()
 	if !ok || c.FullRead {
 		return func() {}
 	}
+	c.cache.mu.Lock()
+	if c.cache.traffic == nil {
+		c.cache.traffic = map[string]bool{}
+	}
+	for name, traffic := range want {
+		c.cache.traffic[name] = c.cache.traffic[name] || traffic
+	}
+	c.cache.mu.Unlock()
 	byParent := map[string]map[string]bool{} // parent -> wanted short names
-	for _, name := range services {
+	for name := range want {
 		parent, id, ok := splitServiceName(name)
 		if !ok {
 			continue
@@ -56,7 +69,17 @@ func (c *CloudRun) Prefetch(ctx context.Context, services []string) (wait func()
 	c.cache.mu.Lock()
 	for parent, ids := range byParent {
 		// One service is one GetService; a listing is at least one call.
+		// Get it now all the same, while the runners resolve.
 		if len(ids) < 2 {
+			for id := range ids {
+				c.cache.bg.Add(1)
+				go func() {
+					defer c.cache.bg.Done()
+					if svc, err := c.service(ctx, parent+"/services/"+id); err == nil {
+						c.prefetchRevisions(ctx, parent+"/services/"+id, svc)
+					}
+				}()
+			}
 			continue
 		}
 		pending := map[string]chan struct{}{}
@@ -115,7 +138,7 @@ func (c *CloudRun) list(ctx context.Context, lister ServiceLister, parent string
 				return
 			}
 			var err error
-			if release, err = acquire(ctx); err != nil {
+			if release, err = acquireList(ctx); err != nil {
 				return
 			}
 			pages++
@@ -144,7 +167,12 @@ func (c *CloudRun) list(ctx context.Context, lister ServiceLister, parent string
 // prefetchRevisions starts reading the serving revisions of svc that its
 // template does not describe, without waiting for them.
 func (c *CloudRun) prefetchRevisions(ctx context.Context, name string, svc *runpb.Service) {
-	// Consumers with a tag: read the tagged revision when they ask.
+	c.cache.mu.Lock()
+	traffic := c.cache.traffic[name]
+	c.cache.mu.Unlock()
+	if !traffic {
+		return
+	}
 	served, err := SelectRevisions(svc, "")
 	if err != nil {
 		return // Serving reports it

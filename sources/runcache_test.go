@@ -55,7 +55,11 @@ func runFake(t *testing.T, n int) (*fakegcp.Server, *CloudRun) {
 func serveAll(t *testing.T, c *CloudRun, names []string) []string {
 	t.Helper()
 	ctx := context.Background()
-	wait := c.Prefetch(ctx, names)
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	wait := c.Prefetch(ctx, want)
 	out := make([]string, len(names))
 	var wg sync.WaitGroup
 	for i, name := range append(names, names...) {
@@ -214,5 +218,20 @@ func TestAccessIDAndNumberAtOnce(t *testing.T) {
 				t.Errorf("%d calls, want 1", got)
 			}
 		})
+	}
+}
+
+func TestPrefetchLeavesTaggedServicesRevisionsAlone(t *testing.T) {
+	srv, c := runFake(t, 3)
+	// Only consumers with a tag name these services: the revisions serving
+	// traffic are nobody's business, whether listed or got.
+	for _, want := range []map[string]bool{
+		{"projects/p/locations/r/services/s000": false, "projects/p/locations/r/services/s001": false},
+		{"projects/p/locations/r/services/s002": false},
+	} {
+		c.Prefetch(context.Background(), want)()
+	}
+	if l, g, r := srv.Calls("ListServices"), srv.Calls("GetService"), srv.Calls("GetRevision"); l != 1 || g != 1 || r != 0 {
+		t.Errorf("ListServices %d, GetService %d, GetRevision %d; want 1, 1, 0", l, g, r)
 	}
 }
