@@ -61,6 +61,14 @@ type versionTimes interface {
 	Created(ctx context.Context, name string) (time.Time, error)
 }
 
+// StaleLatestApplies reports whether StaleLatest checks c, and so asks
+// for the creation time of c.SecretVersion: a resolved live revision that
+// reads latest through an env var. Run uses it to ask early.
+func StaleLatestApplies(c *report.Consumer) bool {
+	return c.Resolved && c.Kind == string(config.KindCloudRun) && c.Via == string(config.LinkEnv) &&
+		c.Requested == "latest" && c.SecretVersion != "" && c.RevisionCreateTime != ""
+}
+
 // StaleLatest reports SP131: a live revision reads `latest` through an env
 // var, and latest is now a version created after the revision. Cloud Run
 // resolves env-var secrets when an instance starts, so instances started
@@ -72,8 +80,7 @@ func StaleLatest(ctx context.Context, vt versionTimes, rep *report.Report) ([]*r
 	var notes []string
 	for _, s := range rep.Secrets {
 		for _, c := range s.Consumers {
-			if !c.Resolved || c.Kind != string(config.KindCloudRun) || c.Via != string(config.LinkEnv) ||
-				c.Requested != "latest" || c.SecretVersion == "" || c.RevisionCreateTime == "" {
+			if !StaleLatestApplies(c) {
 				continue
 			}
 			revCreated, err := time.Parse(time.RFC3339, c.RevisionCreateTime)

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -125,6 +126,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*report.Report,
 	// way: their Secret Manager answers teach the project numbers and
 	// what latest is, so the services' references to the same versions
 	// (by number, pinned) are answered without asking again.
+	var early sync.WaitGroup
 	for _, runners := range []bool{true, false} {
 		var g errgroup.Group
 		g.SetLimit(opts.Concurrency)
@@ -134,11 +136,24 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*report.Report,
 			}
 			g.Go(func() error {
 				j.exp = expand(ctx, cfg, j.consumer, opts)
+				// SP131 will want these creation times: ask now, while
+				// other consumers resolve, not one by one afterwards.
+				for _, c := range j.exp.consumers {
+					if checks.StaleLatestApplies(c) {
+						name := c.SecretVersion
+						early.Add(1)
+						go func() {
+							defer early.Done()
+							_, _ = opts.Resolver.Secrets.Created(ctx, name) // memoised for StaleLatest
+						}()
+					}
+				}
 				return nil
 			})
 		}
 		_ = g.Wait() // resolution errors live in the consumers, never here
 	}
+	early.Wait()
 
 	byName := map[string]*report.Secret{}
 	for _, s := range rep.Secrets {
