@@ -25,20 +25,23 @@ const benchLatency = 50 * time.Millisecond
 func BenchmarkCheck(b *testing.B) {
 	for _, n := range []int{1, 10, 100, 1000} {
 		b.Run(fmt.Sprintf("services=%d", n), func(b *testing.B) {
-			benchCheck(b, n, benchLatency)
+			benchCheck(b, newFleet(b, n), benchLatency)
 		})
 	}
+	// The costliest fleet: every serving revision must be read for SP131.
+	b.Run("services=1000/all-latest-env", func(b *testing.B) {
+		benchCheck(b, newFleetOf(b, 1000, allLatestEnv), benchLatency)
+	})
 	// Our own overhead: a small config with no network latency at all.
 	b.Run("services=10/latency=0", func(b *testing.B) {
-		benchCheck(b, 10, 0)
+		benchCheck(b, newFleet(b, 10), 0)
 	})
 }
 
-func benchCheck(b *testing.B, n int, latency time.Duration) {
-	f := newFleet(b, n)
+func benchCheck(b *testing.B, f *fleet, latency time.Duration) {
 	r := newRunner(b, f)
 	r.srv.SetLatency(latency)
-	want := wantCalls(n)
+	want := f.wantCalls()
 	var peak heapPeak
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -16,14 +16,14 @@ import (
 // region instead of getting its services, and reads only the revisions the
 // templates cannot stand in for. BenchmarkCheck asserts the same at 1000.
 func TestFleetCalls(t *testing.T) {
-	for _, n := range []int{1, 2, 40, 250} {
-		f := newFleet(t, n)
+	for _, f := range []*fleet{newFleet(t, 1), newFleet(t, 2), newFleet(t, 40), newFleet(t, 250), newFleetOf(t, 30, allLatestEnv)} {
+		n := f.n
 		r := newRunner(t, f)
 		for _, conc := range []int{1, 0} {
 			before := r.calls()
 			rep := r.check(t, f, false, conc)
 			got := r.calls().minus(before)
-			if want := wantCalls(n); got.String() != want.String() {
+			if want := f.wantCalls(); got.String() != want.String() {
 				t.Errorf("n=%d concurrency=%d: calls %v, want %v", n, conc, got, want)
 			}
 			checkFleetReport(t, f, rep)

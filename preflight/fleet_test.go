@@ -25,9 +25,10 @@ import (
 // way that decides how they can be read (see kinds), so benchmarks and the
 // shortcut-versus-full-read test exercise each path.
 type fleet struct {
-	n   int
-	fx  *fakegcp.Fixture
-	cfg *config.Config
+	n    int
+	kind func(i int) int // the kind of service i
+	fx   *fakegcp.Fixture
+	cfg  *config.Config
 }
 
 // The kinds of service in a fleet, by i % 20. What each costs beyond the
@@ -65,11 +66,15 @@ func kindOf(i int) int {
 	return kindPinned
 }
 
-// revisionsRead is how many GetRevision calls a fleet of n costs.
-func revisionsRead(n int) int {
+// allLatestEnv is the costliest fleet: every service reads its secret at
+// latest through an env var, so every serving revision is read for SP131.
+func allLatestEnv(int) int { return kindLatestEnv }
+
+// revisionsRead is how many GetRevision calls the fleet costs.
+func (f *fleet) revisionsRead() int {
 	c := 0
-	for i := range n {
-		switch kindOf(i) {
+	for i := range f.n {
+		switch f.kind(i) {
 		case kindLatestEnv, kindSplit, kindReconciling, kindFailedNewer:
 			c++
 		}
@@ -78,6 +83,12 @@ func revisionsRead(n int) int {
 }
 
 func newFleet(tb testing.TB, n int) *fleet {
+	tb.Helper()
+	return newFleetOf(tb, n, kindOf)
+}
+
+// newFleetOf is a fleet whose service i is of kind kindOf(i).
+func newFleetOf(tb testing.TB, n int, kindOf func(int) int) *fleet {
 	tb.Helper()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	fx := &fakegcp.Fixture{
@@ -173,7 +184,7 @@ func newFleet(tb testing.TB, n int) *fleet {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &fleet{n: n, fx: fx, cfg: c}
+	return &fleet{n: n, kind: kindOf, fx: fx, cfg: c}
 }
 
 // runner serves a fleet and runs checks of it over the official clients.
@@ -251,23 +262,23 @@ func (c calls) minus(d calls) calls {
 	return out
 }
 
-// wantCalls is what one check of a fleet of n costs: each resource read
+// wantCalls is what one check of the fleet costs: each resource read
 // once, services listed (pages of at most 100) when there are two or more,
 // revisions only where the template cannot stand in for them. Secret
 // Manager: the runners' two asks of latest teach the project number and
 // version 2, which every other spelling of version 2 (by id, by number,
 // pinned, latest again) then shares; the alias and version 1 cost one ask
 // each, and SP131 one GetSecretVersion.
-func wantCalls(n int) calls {
-	c := calls{"AccessSecretVersion": 2, "GetRevision": revisionsRead(n)}
-	if n >= 2 {
-		c["ListServices"] = (n + 99) / 100
+func (f *fleet) wantCalls() calls {
+	c := calls{"AccessSecretVersion": 2, "GetRevision": f.revisionsRead()}
+	if f.n >= 2 {
+		c["ListServices"] = (f.n + 99) / 100
 	} else {
-		c["GetService"] = n
+		c["GetService"] = f.n
 	}
 	seen := map[int]bool{}
-	for i := range n {
-		seen[kindOf(i)] = true
+	for i := range f.n {
+		seen[f.kind(i)] = true
 	}
 	if seen[kindAlias] {
 		c["AccessSecretVersion"]++
