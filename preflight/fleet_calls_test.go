@@ -4,9 +4,13 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+
+	"github.com/secret-preflight/secret-preflight/internal/retry"
 
 	"github.com/secret-preflight/secret-preflight/report"
 )
@@ -78,4 +82,25 @@ func TestConcurrencyBoundsCalls(t *testing.T) {
 		}
 		mu.Unlock()
 	}
+}
+
+// TestThrottledReadsAreRetried checks that RESOURCE_EXHAUSTED (a quota
+// hit) on the calls a check makes slows it down instead of failing it: the
+// retry policy backs off, holding the call's slot, and tries again.
+func TestThrottledReadsAreRetried(t *testing.T) {
+	f := newFleet(t, 40)
+	r := newRunner(t, f)
+	r.retry = retry.Policy{Initial: time.Millisecond, Max: 2 * time.Millisecond}
+	want := f.wantCalls()
+	const throttled = 2
+	for _, m := range []string{"ListServices", "GetRevision", "AccessSecretVersion", "GetSecretVersion"} {
+		r.srv.SetFaultTimes(m, "", codes.ResourceExhausted, throttled)
+		want[m] += throttled
+	}
+	before := r.calls()
+	rep := r.check(t, f, false, 0)
+	if got := r.calls().minus(before); got.String() != want.String() {
+		t.Errorf("calls %v, want %v", got, want)
+	}
+	checkFleetReport(t, f, rep)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/secret-preflight/secret-preflight/config"
 	"github.com/secret-preflight/secret-preflight/internal/fakegcp"
+	"github.com/secret-preflight/secret-preflight/internal/retry"
 	"github.com/secret-preflight/secret-preflight/report"
 	"github.com/secret-preflight/secret-preflight/secret"
 	"github.com/secret-preflight/secret-preflight/sources"
@@ -195,6 +196,8 @@ type runner struct {
 	revs *runapi.RevisionsClient
 	fp   *secret.Fingerprinter
 	now  time.Time
+	// retry is the runs' retry policy (zero: the defaults).
+	retry retry.Policy
 }
 
 // newRunner serves f; extra options go to every client.
@@ -227,9 +230,11 @@ func newRunner(tb testing.TB, f *fleet, extra ...option.ClientOption) *runner {
 // check runs one check; full reads every resource on its own.
 func (r *runner) check(tb testing.TB, f *fleet, full bool, concurrency int) *report.Report {
 	tb.Helper()
+	acc := sources.NewAccessor(r.sm)
+	acc.Retry = r.retry
 	rep, err := Run(context.Background(), f.cfg, Options{
-		Resolver:     &sources.Resolver{Secrets: sources.NewAccessor(r.sm)},
-		CloudRun:     &sources.CloudRun{Services: r.svcs, Revisions: r.revs, FullRead: full},
+		Resolver:     &sources.Resolver{Secrets: acc},
+		CloudRun:     &sources.CloudRun{Services: r.svcs, Revisions: r.revs, FullRead: full, Retry: r.retry},
 		Fingerprints: r.fp,
 		FailOn:       "error",
 		Concurrency:  concurrency,

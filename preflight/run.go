@@ -55,7 +55,8 @@ func readManifest(path string) ([]byte, error) {
 // to keep a run near the round-trip floor at a thousand services (a
 // listing page brings 100 services, of which a few need a GetRevision), and
 // a burst that per-minute read quotas absorb since each resource is read
-// once.
+// once. When they do not, the retry policy backs off on RESOURCE_EXHAUSTED
+// while holding the call's slot, so a throttled run slows down as a whole.
 const DefaultConcurrency = 32
 
 // expansion is what one configured consumer turned into.
