@@ -84,6 +84,9 @@ type Consumer struct {
 	Fingerprint        string    `json:"fingerprint"`
 	Skipped            []Skipped `json:"skipped"`
 	Error              string    `json:"error"`
+	// Keys lists the fingerprint of every key of a JWKS (or of several
+	// PEM/JWK keys); Fingerprint is then the one that matched the runner's.
+	Keys []string `json:"keys,omitempty"`
 
 	// Value is what the consumer resolved. It redacts itself in every
 	// encoding and is excluded from JSON on top of that.
@@ -92,6 +95,8 @@ type Consumer struct {
 	// or for asymmetric JWT keys the RFC 7638 thumbprint of the public
 	// half, so a signer's private key matches a verifier's public key.
 	Digest []byte `json:"-"`
+	// KeyDigests are the digests of every key in Keys, in the same order.
+	KeyDigests [][]byte `json:"-"`
 	// ErrorCode is the gRPC code name of Error when it came from a cloud
 	// API (PermissionDenied, NotFound...), used to build findings.
 	ErrorCode string `json:"error_code,omitempty"`
@@ -139,6 +144,9 @@ type Finding struct {
 	// File and Line point at the config entry the finding comes from.
 	File string `json:"file,omitempty"`
 	Line int    `json:"line,omitempty"`
+	// Reason is SP160's one reason word (signature, algorithm, issuer,
+	// audience, expired, not_yet_valid, kid, key_type) and SP163's probe.
+	Reason string `json:"reason,omitempty"`
 	// Ignored carries the reason when an ignore entry silenced it.
 	Ignored string `json:"ignored,omitempty"`
 }
