@@ -53,6 +53,9 @@ type Report struct {
 	// Changes and BaselineNote are set by Compare (--baseline).
 	Changes      []Change `json:"changes,omitempty"`
 	BaselineNote string   `json:"baseline_note,omitempty"`
+	// Probes lists every live probe request sent (DESIGN.md 5a): what
+	// was sent where and the status it got; never a token or a body.
+	Probes []*Probe `json:"probes"`
 	// Notes are things the run could not check or that may make it
 	// stale (a reconciling service, a check that lacked a permission).
 	// They are not findings: they have no code and do not fail the run.
@@ -111,6 +114,21 @@ type Consumer struct {
 	// File and Line point at the consumer's entry in the config.
 	File string `json:"file,omitempty"`
 	Line int    `json:"line,omitempty"`
+}
+
+// Probe is one live probe request and its outcome.
+type Probe struct {
+	Secret string `json:"secret"`
+	URL    string `json:"url"`
+	// Probe is valid, no_token, forged, alg_none, expired, wrong_issuer,
+	// wrong_audience, bypass or literal.
+	Probe  string `json:"probe"`
+	Status int    `json:"status"`
+	LetIn  bool   `json:"let_in"`
+	Error  string `json:"error"`
+	// LiteralAt is the config position of the literal a literal probe
+	// was signed with.
+	LiteralAt string `json:"literal_at,omitempty"`
 }
 
 // Skipped is a link of the chain that yielded nothing, and why.
@@ -236,6 +254,9 @@ func (r *Report) Finish(failOn string) {
 		if f.Consumers == nil {
 			f.Consumers = []string{}
 		}
+	}
+	if r.Probes == nil {
+		r.Probes = []*Probe{}
 	}
 	switch {
 	case failed:
