@@ -54,6 +54,12 @@ func offlineProbe(cs *config.Secret, s *report.Secret, now time.Time) ([]*report
 	return out, nil
 }
 
+// Expectations are what consumer c of secret cs expects of a token: its
+// own jwt: override over the secret's jwt: block.
+func Expectations(cs *config.Secret, c *report.Consumer) config.ConsumerJWT {
+	return config.EffectiveJWT(cs.JWT, consumerJWTAt(cs, c.File, c.Line))
+}
+
 // consumerJWTAt finds a service consumer's jwt: override by the config
 // line the report consumer came from.
 func consumerJWTAt(cs *config.Secret, file string, line int) *config.ConsumerJWT {

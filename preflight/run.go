@@ -41,6 +41,9 @@ type Options struct {
 	// ReadFile reads manifests (default: regular files of at most
 	// localfile.LimitManifest); the demo reads its embedded copy.
 	ReadFile func(string) ([]byte, error)
+	// Prober sends the live probes of secrets with probes:; nil skips
+	// them (--no-probes).
+	Prober *checks.Prober
 }
 
 // readManifest reads a manifest file, bounded: a FIFO or a device given as
@@ -142,6 +145,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*report.Report,
 	rep.Findings = append(rep.Findings, stale...)
 	rep.Notes = append(rep.Notes, notes...)
 	rep.Findings = append(rep.Findings, checks.Run(cfg, rep, opts.Fingerprints)...)
+	probe(ctx, cfg, rep, opts.Prober)
 	rep.Notes = append(rep.Notes, checks.UncheckedPairs(cfg, rep)...)
 	rep.Notes = dedupe(rep.Notes)
 	checks.ApplyIgnores(cfg, rep, opts.Now)
