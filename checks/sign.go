@@ -1,7 +1,6 @@
 package checks
 
 import (
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -158,12 +157,4 @@ func ProbeClaims(j *config.JWT, now time.Time) jwt.MapClaims {
 	}
 	maps.Copy(c, j.Claims)
 	return c
-}
-
-// publicOf is the public half of a signer's key, for tests and kid checks.
-func (s *Signer) publicOf() crypto.PublicKey {
-	if k, ok := s.key.(crypto.Signer); ok {
-		return k.Public()
-	}
-	return nil
 }

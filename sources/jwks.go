@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -115,18 +116,23 @@ func IsLoopback(host string) bool {
 
 // TransportError drops what an HTTP client error may quote: *url.Error
 // repeats the whole URL, query string included, which may carry a token.
+// What remains (a dial or TLS error) can still hold text from the network,
+// such as names from a server's certificate: it is made one line, and a
+// "##[" that the Actions runner would act on is broken up.
 func TransportError(err error) error {
 	var ue *url.Error
-	if errors.As(err, &ue) {
-		if ue.Timeout() {
-			return errors.New("timed out")
-		}
-		return ue.Err
+	switch {
+	case errors.As(err, &ue) && ue.Timeout(), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("timed out: %w", context.DeadlineExceeded)
+	case errors.As(err, &ue):
+		err = ue.Err
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return errors.New("timed out")
-	}
-	return err
+	return errors.New(oneLine(err.Error()))
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	return strings.ReplaceAll(s, "##[", "#​#[")
 }
 
 // jwksLink resolves a jwks_url link.

@@ -6,10 +6,12 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -101,5 +103,18 @@ func TestJWKSFetch(t *testing.T) {
 	o := (&Resolver{JWKS: &JWKSFetcher{}}).Container(context.Background(), "p", ctr, chain("/jwks?token=QUERY-CANARY"))
 	if o.Resolved || o.Err == nil || strings.Contains(o.Err.Error(), "QUERY-CANARY") {
 		t.Errorf("untrusted certificate: %+v", o)
+	}
+}
+
+// Network text in an error is one line and cannot form a workflow command;
+// a URL (with its query) is dropped, a timeout keeps its meaning.
+func TestTransportErrorText(t *testing.T) {
+	inner := errors.New("x509: certificate is valid for ##[error]evil\n::add-mask::x, not 127.0.0.1")
+	err := TransportError(&url.Error{Op: "Get", URL: "https://h/x?token=QUERY-CANARY", Err: inner})
+	if msg := err.Error(); strings.Contains(msg, "##[") || strings.Contains(msg, "\n") || strings.Contains(msg, "QUERY-CANARY") {
+		t.Errorf("%q", msg)
+	}
+	if err := TransportError(&url.Error{Op: "Get", URL: "https://h/", Err: context.DeadlineExceeded}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("timeout: %v", err)
 	}
 }
