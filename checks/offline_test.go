@@ -231,3 +231,17 @@ func TestHMACAsOctJWK(t *testing.T) {
 		t.Errorf("verdict %s, findings %v", s.Verdict, got)
 	}
 }
+
+// A probe token never lives longer than a minute, whatever the claims say.
+func TestProbeClaimsCapLifetime(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	for _, exp := range []any{now.Add(24 * time.Hour).Unix(), "tomorrow", nil} {
+		c := ProbeClaims(&config.JWT{Algorithm: "HS256", Claims: map[string]any{"exp": exp, "sub": "e2e"}}, now)
+		if c["exp"] != now.Add(ProbeLifetime).Unix() || c["sub"] != "e2e" {
+			t.Errorf("exp %v: claims %v", exp, c)
+		}
+	}
+	if c := ProbeClaims(&config.JWT{Algorithm: "HS256", Claims: map[string]any{"exp": 1000}}, now); c["exp"] != 1000 {
+		t.Errorf("an earlier exp is kept (it tests expiry): %v", c["exp"])
+	}
+}

@@ -146,9 +146,11 @@ func UnsignedToken(claims jwt.MapClaims, kid string) (string, error) {
 
 // ProbeClaims are the claims of a valid probe token: iss and aud from the
 // secret's jwt: block, iat now, exp a minute ahead, then the configured
-// extra claims (which may replace any of these).
+// extra claims, which may replace any of these but cannot make a token
+// live longer than ProbeLifetime: an exp further ahead is cut back.
 func ProbeClaims(j *config.JWT, now time.Time) jwt.MapClaims {
-	c := jwt.MapClaims{"iat": now.Unix(), "exp": now.Add(ProbeLifetime).Unix()}
+	limit := now.Add(ProbeLifetime).Unix()
+	c := jwt.MapClaims{"iat": now.Unix(), "exp": limit}
 	if j.Issuer != "" {
 		c["iss"] = j.Issuer
 	}
@@ -156,5 +158,23 @@ func ProbeClaims(j *config.JWT, now time.Time) jwt.MapClaims {
 		c["aud"] = j.Audience
 	}
 	maps.Copy(c, j.Claims)
+	if exp, ok := unixSeconds(c["exp"]); !ok || exp > limit {
+		c["exp"] = limit
+	}
 	return c
+}
+
+// unixSeconds reads a NumericDate as YAML or JSON decoding gives it.
+func unixSeconds(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int:
+		return int64(n), true
+	case int64:
+		return n, true
+	case uint64:
+		return int64(min(n, 1<<62)), true
+	case float64:
+		return int64(n), true
+	}
+	return 0, false
 }
