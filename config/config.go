@@ -57,7 +57,8 @@ type JWT struct {
 	Issuer    string
 	Audience  string
 	// Claims are extra claims of the probe tokens (sub, scope...). An
-	// entry for iss, aud, exp, nbf or iat replaces the default.
+	// entry for iss, aud, nbf or iat replaces the default; exp can only
+	// move earlier (checks.ProbeClaims caps a probe token at a minute).
 	Claims map[string]any
 	Pos    Pos
 }
