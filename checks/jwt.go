@@ -179,7 +179,9 @@ func verificationKeys(alg string, v secret.Value) ([]verificationKey, *Refusal) 
 			continue
 		}
 		if !jwkAlgFits(k, alg) {
-			mismatch = fmt.Errorf("the consumer's key %s is marked for %s, not %s", k, k.Alg, alg)
+			// Named by thumbprint alone: its kid would put a second
+			// reason word in an SP160 message.
+			mismatch = fmt.Errorf("the consumer's key %s is marked for %s use %q, not %s", secret.KeyFingerprint(k.Thumbprint()), k.Alg, k.Use, alg)
 			continue
 		}
 		out = append(out, verificationKey{kid: k.KID, key: k.Public()})

@@ -152,6 +152,8 @@ func TestSP160Reasons(t *testing.T) {
 			runner: rsaForms.private, service: ecForms.publicPEM},
 		{name: "PEM public key for HS256", reason: "key_type", hint: "shared bytes", jwt: base(), runner: hs, service: rsaForms.publicPEM},
 		{name: "plain bytes for RS256", reason: "key_type", jwt: &config.JWT{Algorithm: "RS256"}, runner: rsaForms.private, service: hs},
+		{name: "JWK marked for another algorithm", reason: "key_type", jwt: &config.JWT{Algorithm: "ES256"}, runner: string(ecRunnerJWK),
+			service: strings.Replace(ecForms.jwk, `"kid"`, `"alg":"ES384","kid"`, 1)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
