@@ -16,7 +16,8 @@ type literalLink struct {
 	pos   config.Pos
 }
 
-// Literals lists every non-empty literal: value of the config.
+// literals lists every non-empty literal: value of the config, with its
+// position: SP121 names it, and the literal probe signs with it.
 func literals(cfg *config.Config) []literalLink {
 	var out []literalLink
 	add := func(s *config.Secret, c *config.Consumer) {
@@ -37,21 +38,6 @@ func literals(cfg *config.Config) []literalLink {
 		add(s, s.Runner)
 		for _, c := range s.Services {
 			add(s, c)
-		}
-	}
-	return out
-}
-
-// LiteralValues are the config's literal: values, for the literal probe.
-func LiteralValues(cfg *config.Config) []secret.Value {
-	var out []secret.Value
-	for _, l := range literals(cfg) {
-		dup := false
-		for _, v := range out {
-			dup = dup || v.Equal(l.value)
-		}
-		if !dup {
-			out = append(out, l.value)
 		}
 	}
 	return out

@@ -39,7 +39,7 @@ func TestLiveKeyWrittenInCode(t *testing.T) {
 	if !strings.Contains(sp121[0].Hint, "rotate") {
 		t.Errorf("hint %q", sp121[0].Hint)
 	}
-	if vs := LiteralValues(cfg); len(vs) != 1 || !vs[0].Equal(secret.FromString(hardCoded)) {
-		t.Errorf("literal values: %d", len(vs))
+	if ls := literals(cfg); len(ls) != 1 || !ls[0].value.Equal(secret.FromString(hardCoded)) || ls[0].pos.Line != 7 {
+		t.Errorf("literals: %d (the empty one is no key)", len(ls))
 	}
 }
