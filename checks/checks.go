@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/secret-preflight/secret-preflight/config"
 	"github.com/secret-preflight/secret-preflight/report"
@@ -29,10 +30,15 @@ func Run(cfg *config.Config, rep *report.Report, fp *secret.Fingerprinter) []*re
 	var out []*report.Finding
 	for _, s := range rep.Secrets {
 		cs := byName[s.Name]
+		alignKeys(s)
 		out = append(out, unresolved(s, cs)...)
 		out = append(out, disagreement(s, cs, fp)...)
 		out = append(out, perConsumer(s, cs, cfg.Policy)...)
+		sp160, notes := offlineProbe(cs, s, time.Now())
+		out = append(out, sp160...)
+		rep.Notes = append(rep.Notes, notes...)
 	}
+	out = append(out, liveLiteral(cfg, rep)...)
 	out = append(out, mustDiffer(cfg, rep)...)
 	return out
 }

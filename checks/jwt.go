@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,49 +17,185 @@ import (
 	"github.com/secret-preflight/secret-preflight/secret"
 )
 
-// VerifyToken says why a consumer holding key would refuse token under the
-// secret's jwt settings, or returns nil when it would accept it. Reasons
-// are fixed sentences: the JWT library's own messages can quote parts of
-// the token, which is a credential too.
-func VerifyToken(token string, j *config.JWT, key secret.Value, now time.Time) error {
-	unverified, _, err := jwt.NewParser().ParseUnverified(token, jwt.MapClaims{})
-	if err != nil {
-		return errors.New("the token is malformed (not three base64url parts with JSON header and claims)")
-	}
-	if alg := unverified.Method.Alg(); alg != j.Algorithm {
-		return fmt.Errorf("the token is signed with %s, but the config says %s: consumers verifying %s refuse it", alg, j.Algorithm, j.Algorithm)
-	}
-	keyFunc := func(*jwt.Token) (any, error) {
-		if strings.HasPrefix(j.Algorithm, "HS") {
-			return key.Reveal(), nil
-		}
-		pub, ok := secret.PublicKey(key)
-		if !ok {
-			return nil, errNotAKey
-		}
-		if err := keyFits(j.Algorithm, pub); err != nil {
-			return nil, err
-		}
-		return pub, nil
-	}
-	opts := []jwt.ParserOption{jwt.WithValidMethods([]string{j.Algorithm}), jwt.WithTimeFunc(func() time.Time { return now })}
-	if j.Issuer != "" {
-		opts = append(opts, jwt.WithIssuer(j.Issuer))
-	}
-	if j.Audience != "" {
-		opts = append(opts, jwt.WithAudience(j.Audience))
-	}
-	_, err = jwt.Parse(token, keyFunc, opts...)
-	return tokenReason(err, j)
+// SP160 reasons (DESIGN.md 5a): each refusal names exactly one.
+const (
+	ReasonSignature   = "signature"
+	ReasonAlgorithm   = "algorithm"
+	ReasonIssuer      = "issuer"
+	ReasonAudience    = "audience"
+	ReasonExpired     = "expired"
+	ReasonNotYetValid = "not_yet_valid"
+	ReasonKID         = "kid"
+	ReasonKeyType     = "key_type"
+	// ReasonMalformed is for tokens given to the token command that are
+	// not JWTs; the tool's own probe tokens never are.
+	ReasonMalformed = "malformed"
+)
+
+// Refusal says why a consumer would refuse a token: one reason word and a
+// sentence. Sentences are fixed or name only config values: the JWT
+// library's own messages can quote parts of the token, a credential too.
+type Refusal struct {
+	Reason string
+	Detail string
 }
 
-var errNotAKey = errors.New("the consumer's value is not a PEM key, so it cannot verify an asymmetric signature")
+func (r *Refusal) Error() string { return r.Detail }
 
-// keyMismatch says the consumer's key is of another kind than the algorithm
-// needs; the library would only say the signature is invalid.
-type keyMismatch struct{ msg string }
+// VerifyToken says why a consumer holding key would refuse token under the
+// secret's jwt settings, or returns nil when it would accept it.
+func VerifyToken(token string, j *config.JWT, key secret.Value, now time.Time) error {
+	if r := Verify(token, key, config.EffectiveJWT(j, nil), now); r != nil {
+		return r
+	}
+	return nil
+}
 
-func (k *keyMismatch) Error() string { return k.msg }
+// Verify checks token as a consumer holding key material v (HMAC bytes,
+// PEM, JWK or JWKS) and expecting exp would: the algorithm, a key of the
+// right type, the kid, the signature, then exp, nbf, iss and aud. It
+// returns the first refusal, nil when the consumer accepts the token.
+func Verify(token string, v secret.Value, exp config.ConsumerJWT, now time.Time) *Refusal {
+	unverified, _, err := jwt.NewParser().ParseUnverified(token, jwt.MapClaims{})
+	if err != nil {
+		return &Refusal{ReasonMalformed, "the token is malformed (not three base64url parts with JSON header and claims)"}
+	}
+	alg := unverified.Method.Alg()
+	if !slices.Contains(exp.Algorithms, alg) {
+		return &Refusal{ReasonAlgorithm, fmt.Sprintf("the token is signed with %s, but the config says %s: consumers verifying %s refuse it",
+			alg, strings.Join(exp.Algorithms, ", "), strings.Join(exp.Algorithms, " or "))}
+	}
+	kid, _ := unverified.Header["kid"].(string)
+	keys, r := verificationKeys(alg, v)
+	if r != nil {
+		return r
+	}
+	if kid != "" {
+		var withKID, matching []verificationKey
+		for _, k := range keys {
+			if k.kid != "" {
+				withKID = append(withKID, k)
+			}
+			if k.kid == kid {
+				matching = append(matching, k)
+			}
+		}
+		switch {
+		case len(matching) > 0:
+			keys = matching
+		case len(withKID) > 0:
+			var ids []string
+			for _, k := range withKID {
+				ids = append(ids, fmt.Sprintf("%q", k.kid))
+			}
+			return &Refusal{ReasonKID, fmt.Sprintf("the consumer has no key with the token's kid %q (it has %s)", kid, strings.Join(ids, ", "))}
+		}
+	}
+	verified := false
+	for _, k := range keys {
+		_, err := jwt.Parse(token, func(*jwt.Token) (any, error) { return k.key, nil },
+			jwt.WithValidMethods([]string{alg}), jwt.WithoutClaimsValidation())
+		if err == nil {
+			verified = true
+			break
+		}
+	}
+	if !verified {
+		return &Refusal{ReasonSignature, "the signature does not verify with this consumer's key: the token was signed with another key"}
+	}
+	return claimsRefusal(token, exp, now)
+}
+
+// claimsRefusal validates the registered claims of a token whose
+// signature verified.
+func claimsRefusal(token string, exp config.ConsumerJWT, now time.Time) *Refusal {
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(token, claims); err != nil {
+		return &Refusal{ReasonMalformed, "the token's claims are not a JSON object"}
+	}
+	opts := []jwt.ParserOption{jwt.WithTimeFunc(func() time.Time { return now }), jwt.WithLeeway(exp.Leeway), jwt.WithIssuedAt()}
+	if exp.Issuer != "" {
+		opts = append(opts, jwt.WithIssuer(exp.Issuer))
+	}
+	if exp.Audience != "" {
+		opts = append(opts, jwt.WithAudience(exp.Audience))
+	}
+	err := jwt.NewValidator(opts...).Validate(claims)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return &Refusal{ReasonExpired, "the token has expired (exp is in the past)"}
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
+		return &Refusal{ReasonNotYetValid, "the token is not valid yet (nbf is in the future)"}
+	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return &Refusal{ReasonNotYetValid, "the token was issued in the future (iat): check the minting machine's clock"}
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		return &Refusal{ReasonIssuer, fmt.Sprintf("the issuer (iss) is not %q", exp.Issuer)}
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return &Refusal{ReasonAudience, fmt.Sprintf("the audience (aud) does not include %q", exp.Audience)}
+	case errors.Is(err, jwt.ErrTokenInvalidClaims):
+		return &Refusal{ReasonMalformed, "a registered claim (exp, nbf, iat, iss, aud) has the wrong JSON type"}
+	}
+	return &Refusal{ReasonMalformed, "the token's claims are invalid"}
+}
+
+type verificationKey struct {
+	kid string
+	key any
+}
+
+// verificationKeys are the keys of v that can verify alg.
+func verificationKeys(alg string, v secret.Value) ([]verificationKey, *Refusal) {
+	set, err := secret.ParseKeys(v)
+	if strings.HasPrefix(alg, "HS") {
+		if err != nil {
+			// Plain bytes: the common case, the value is the key.
+			return []verificationKey{{key: v.Reveal()}}, nil
+		}
+		var out []verificationKey
+		for _, k := range set.Keys {
+			if k.Symmetric() != nil && jwkAlgFits(k, alg) {
+				out = append(out, verificationKey{kid: k.KID, key: k.Symmetric()})
+			}
+		}
+		if len(out) == 0 {
+			return nil, &Refusal{ReasonKeyType, fmt.Sprintf("the consumer holds an asymmetric key (%s), which cannot verify %s: HMAC needs the shared secret bytes", set.Format, alg)}
+		}
+		return out, nil
+	}
+	if err != nil {
+		return nil, &Refusal{ReasonKeyType, fmt.Sprintf("the consumer's value is not PEM, JWK or JWKS key material, so it cannot verify %s tokens", alg)}
+	}
+	var out []verificationKey
+	var mismatch error
+	for _, k := range set.Keys {
+		if k.Public() == nil {
+			mismatch = fmt.Errorf("the consumer holds a symmetric key, which cannot verify %s tokens", alg)
+			continue
+		}
+		if err := keyFits(alg, k.Public()); err != nil {
+			mismatch = err
+			continue
+		}
+		if !jwkAlgFits(k, alg) {
+			// Named by thumbprint alone: its kid would put a second
+			// reason word in an SP160 message.
+			mismatch = fmt.Errorf("the consumer's key %s is marked for %s use %q, not %s", secret.KeyFingerprint(k.Thumbprint()), k.Alg, k.Use, alg)
+			continue
+		}
+		out = append(out, verificationKey{kid: k.KID, key: k.Public()})
+	}
+	if len(out) == 0 {
+		return nil, &Refusal{ReasonKeyType, mismatch.Error()}
+	}
+	return out, nil
+}
+
+// jwkAlgFits honours a JWK's alg and use members, as JOSE libraries do.
+func jwkAlgFits(k *secret.Key, alg string) bool {
+	return (k.Alg == "" || k.Alg == alg) && (k.Use == "" || k.Use == "sig")
+}
 
 func keyFits(alg string, pub crypto.PublicKey) error {
 	var want string
@@ -82,37 +219,5 @@ func keyFits(alg string, pub crypto.PublicKey) error {
 	default:
 		want = fmt.Sprintf("a %T", pub)
 	}
-	return &keyMismatch{fmt.Sprintf("the consumer holds %s, which cannot verify %s signatures", want, alg)}
-}
-
-// tokenReason maps the library's sentinel errors to sentences that hold
-// nothing of the token.
-func tokenReason(err error, j *config.JWT) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, errNotAKey):
-		return errNotAKey
-	case errors.As(err, new(*keyMismatch)):
-		var km *keyMismatch
-		errors.As(err, &km)
-		return km
-	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
-		return errors.New("the signature does not verify with this consumer's key: the token was signed with another key")
-	case errors.Is(err, jwt.ErrTokenExpired):
-		return errors.New("the token has expired (exp is in the past)")
-	case errors.Is(err, jwt.ErrTokenNotValidYet):
-		return errors.New("the token is not valid yet (nbf is in the future)")
-	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
-		return errors.New("the token was issued in the future (iat): check the minting machine's clock")
-	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
-		return fmt.Errorf("the issuer (iss) is not %q", j.Issuer)
-	case errors.Is(err, jwt.ErrTokenInvalidAudience):
-		return fmt.Errorf("the audience (aud) does not include %q", j.Audience)
-	case errors.Is(err, jwt.ErrTokenMalformed):
-		return errors.New("the token is malformed")
-	case errors.Is(err, jwt.ErrTokenUnverifiable):
-		return errors.New("the token cannot be verified with this consumer's key material")
-	}
-	return errors.New("the token is invalid")
+	return fmt.Errorf("the consumer holds %s, which cannot verify %s tokens", want, alg)
 }

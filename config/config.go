@@ -46,7 +46,9 @@ type Secret struct {
 	MustDifferFrom []string
 	Runner         *Consumer // nil when the config declares no runner
 	Services       []*Consumer
-	Pos            Pos
+	// Probes are live endpoints to send probe tokens to (DESIGN.md 5a).
+	Probes []*Probe
+	Pos    Pos
 }
 
 // JWT says the secret is JWT key material.
@@ -54,7 +56,11 @@ type JWT struct {
 	Algorithm string
 	Issuer    string
 	Audience  string
-	Pos       Pos
+	// Claims are extra claims of the probe tokens (sub, scope...). An
+	// entry for iss, aud, nbf or iat replaces the default; exp can only
+	// move earlier (checks.ProbeClaims caps a probe token at a minute).
+	Claims map[string]any
+	Pos    Pos
 }
 
 // ConsumerKind is one of the kinds in DESIGN.md section 2.
@@ -86,7 +92,10 @@ type Consumer struct {
 	Tag   string
 	Trim  bool
 	Chain []Link
-	Pos   Pos
+	// JWT is what this service's code expects of a token when it differs
+	// from the secret's jwt: block; nil for the runner and when unset.
+	JWT *ConsumerJWT
+	Pos Pos
 }
 
 // LinkKind is the kind of one link of a chain.
@@ -99,14 +108,16 @@ const (
 	LinkLiteral       LinkKind = "literal"
 	LinkSecretManager LinkKind = "secretmanager"
 	LinkExec          LinkKind = "exec"
+	// LinkJWKSURL is a service that verifies with the JWKS served at a URL.
+	LinkJWKSURL LinkKind = "jwks_url"
 )
 
 // Link is one step of a fallback chain. Exactly one of the kind-specific
 // fields is meaningful, as Kind says.
 type Link struct {
 	Kind LinkKind
-	// Name is the env var name (env), the path (file), or the Secret
-	// Manager resource (secretmanager).
+	// Name is the env var name (env), the path (file), the Secret
+	// Manager resource (secretmanager) or the URL (jwks_url).
 	Name    string
 	Dotenv  Dotenv
 	Literal secret.Value

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +30,7 @@ func TestLoadValid(t *testing.T) {
 	if s.Name != "jwt-signing" || s.Pos != pos(8, 5) {
 		t.Errorf("secret = %q at %v", s.Name, s.Pos)
 	}
-	if want := (JWT{Algorithm: "HS256", Issuer: "netra-auth-service", Audience: "netra-backend", Pos: pos(9, 5)}); s.JWT == nil || *s.JWT != want {
+	if want := (JWT{Algorithm: "HS256", Issuer: "netra-auth-service", Audience: "netra-backend", Pos: pos(9, 5)}); s.JWT == nil || !reflect.DeepEqual(*s.JWT, want) {
 		t.Errorf("JWT = %+v, want %+v", s.JWT, want)
 	}
 	if len(s.MustDifferFrom) != 1 || s.MustDifferFrom[0] != "jwt-signing-production" {

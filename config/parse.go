@@ -35,14 +35,15 @@ import (
 var (
 	topKeys      = []string{"version", "gcp", "secrets", "policy", "ignore"}
 	gcpKeys      = []string{"project", "region"}
-	secretKeys   = []string{"name", "jwt", "must_differ_from", "runner", "services"}
-	jwtKeys      = []string{"algorithm", "issuer", "audience"}
+	secretKeys   = []string{"name", "jwt", "must_differ_from", "runner", "services", "probes"}
+	jwtKeys      = []string{"algorithm", "issuer", "audience", "claims"}
 	runnerKeys   = []string{"chain", "trim"}
 	serviceKinds = []string{string(KindCloudRun), string(KindCloudRunJob), string(KindManifest), string(KindSetSecrets)}
-	serviceKeys  = append(slices.Clone(serviceKinds), "name", "container", "tag", "trim", "chain")
+	serviceKeys  = append(slices.Clone(serviceKinds), "name", "container", "tag", "trim", "chain", "jwt")
 	linkKinds    = []string{
 		string(LinkEnv), string(LinkFile), string(LinkDotenv),
 		string(LinkLiteral), string(LinkSecretManager), string(LinkExec),
+		string(LinkJWKSURL),
 	}
 	dotenvKeys = []string{"path", "key"}
 	policyKeys = []string{"fail_on", "forbid_service_env", "placeholders"}
@@ -508,6 +509,12 @@ func (p *parser) secret(item *yaml.Node) (*Secret, *yaml.Node) {
 	if e, ok := f.get("runner"); ok {
 		s.Runner = p.runner(e)
 	}
+	if e, ok := f.get("probes"); ok {
+		s.Probes = p.probes(e)
+		if _, hasJWT := f.get("jwt"); !hasJWT && f.missing("jwt") {
+			p.errorf(e.key, "probes need a jwt: block (algorithm, issuer, audience) to mint the probe tokens")
+		}
+	}
 	// Count declared consumers, not parsed ones: a consumer with errors
 	// has already been reported and must not also read as missing.
 	_, declared := f.get("runner")
@@ -558,6 +565,9 @@ func (p *parser) jwt(e entry) *JWT {
 	}
 	if v, ok := f.get("audience"); ok {
 		j.Audience, _ = p.str(v, "jwt.audience")
+	}
+	if v, ok := f.get("claims"); ok {
+		j.Claims = p.claims(v)
 	}
 	return j
 }
@@ -617,6 +627,9 @@ func (p *parser) service(item *yaml.Node) *Consumer {
 	}
 	if v, ok := f.get("trim"); ok {
 		c.Trim = p.boolean(v, "trim")
+	}
+	if v, ok := f.get("jwt"); ok {
+		c.JWT = p.consumerJWT(v)
 	}
 	if v, ok := f.get("chain"); ok {
 		c.Chain = p.chain(v, true)
@@ -844,6 +857,16 @@ func (p *parser) link(item *yaml.Node, service bool) (Link, bool) {
 			return l, false
 		}
 		l.Exec = argv
+	case LinkJWKSURL:
+		if !service {
+			p.errorf(e.key, "jwks_url links are how a service fetches its verification keys; the runner signs with a key from another link")
+			return l, false
+		}
+		u, ok := p.str(e, "jwks_url")
+		if !ok || !p.jwksURL(v, u) {
+			return l, false
+		}
+		l.Name = u
 	}
 	return l, true
 }

@@ -43,6 +43,9 @@ type Options struct {
 	// ReadFile reads manifests (default: regular files of at most
 	// localfile.LimitManifest); the demo reads its embedded copy.
 	ReadFile func(string) ([]byte, error)
+	// Prober sends the live probes of secrets with probes:; nil skips
+	// them (--no-probes).
+	Prober *checks.Prober
 }
 
 // readManifest reads a manifest file, bounded: a FIFO or a device given as
@@ -189,6 +192,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*report.Report,
 	rep.Findings = append(rep.Findings, stale...)
 	rep.Notes = append(rep.Notes, notes...)
 	rep.Findings = append(rep.Findings, checks.Run(cfg, rep, opts.Fingerprints)...)
+	probe(ctx, cfg, rep, opts.Prober)
 	rep.Notes = append(rep.Notes, checks.UncheckedPairs(cfg, rep)...)
 	rep.Notes = dedupe(rep.Notes)
 	checks.ApplyIgnores(cfg, rep, opts.Now)
@@ -199,21 +203,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*report.Report,
 	return rep, nil
 }
 
-// fingerprint sets what c is shown and compared by. For asymmetric JWT
-// algorithms the runner typically holds the private key and the services
-// the public one: both are identified by the public key's RFC 7638
-// thumbprint, which is safe to show unkeyed. Anything else, or key
-// material that does not parse, gets the keyed HMAC.
+// fingerprint sets what c is shown and compared by (checks.Fingerprint:
+// RFC 7638 thumbprints for asymmetric keys in PEM, JWK or JWKS, the keyed
+// HMAC otherwise).
 func fingerprint(c *report.Consumer, s *config.Secret, fp *secret.Fingerprinter) {
-	if s.JWT != nil && !strings.HasPrefix(s.JWT.Algorithm, "HS") {
-		if pub, ok := secret.PublicKey(c.Value); ok {
-			if tp, err := secret.JWKThumbprint(pub); err == nil {
-				c.Digest, c.Fingerprint = tp, secret.KeyFingerprint(tp)
-				return
-			}
-		}
-	}
-	c.Digest, c.Fingerprint = fp.Digest(c.Value), fp.Fingerprint(c.Value)
+	checks.Fingerprint(c, s.JWT, fp)
 }
 
 func ids(cs []*report.Consumer) []string {

@@ -61,6 +61,7 @@ func (g GitHub) Write(w io.Writer, r *Report) error {
 		writeConsumerTable(&errWriter{w: &b}, s)
 		writeGroup(ew, fmt.Sprintf("secret %s (%s)", s.Name, strings.ToUpper(s.Verdict)), b.Bytes())
 	}
+	writeProbesGroup(ew, r)
 	var ignored bytes.Buffer
 	n := 0
 	for _, f := range r.Findings {

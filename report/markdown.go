@@ -39,6 +39,7 @@ func (Markdown) Write(w io.Writer, r *Report) error {
 		}
 		ew.printf("\n")
 	}
+	writeProbesMarkdown(ew, r)
 	if len(r.Notes) > 0 {
 		ew.printf("#### Notes\n\n")
 		for _, n := range r.Notes {

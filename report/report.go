@@ -53,6 +53,9 @@ type Report struct {
 	// Changes and BaselineNote are set by Compare (--baseline).
 	Changes      []Change `json:"changes,omitempty"`
 	BaselineNote string   `json:"baseline_note,omitempty"`
+	// Probes lists every live probe request sent (DESIGN.md 5a): what
+	// was sent where and the status it got; never a token or a body.
+	Probes []*Probe `json:"probes"`
 	// Notes are things the run could not check or that may make it
 	// stale (a reconciling service, a check that lacked a permission).
 	// They are not findings: they have no code and do not fail the run.
@@ -84,6 +87,9 @@ type Consumer struct {
 	Fingerprint        string    `json:"fingerprint"`
 	Skipped            []Skipped `json:"skipped"`
 	Error              string    `json:"error"`
+	// Keys lists the fingerprint of every key of a JWKS (or of several
+	// PEM/JWK keys); Fingerprint is then the one that matched the runner's.
+	Keys []string `json:"keys,omitempty"`
 
 	// Value is what the consumer resolved. It redacts itself in every
 	// encoding and is excluded from JSON on top of that.
@@ -92,6 +98,8 @@ type Consumer struct {
 	// or for asymmetric JWT keys the RFC 7638 thumbprint of the public
 	// half, so a signer's private key matches a verifier's public key.
 	Digest []byte `json:"-"`
+	// KeyDigests are the digests of every key in Keys, in the same order.
+	KeyDigests [][]byte `json:"-"`
 	// ErrorCode is the gRPC code name of Error when it came from a cloud
 	// API (PermissionDenied, NotFound...), used to build findings.
 	ErrorCode string `json:"error_code,omitempty"`
@@ -106,6 +114,21 @@ type Consumer struct {
 	// File and Line point at the consumer's entry in the config.
 	File string `json:"file,omitempty"`
 	Line int    `json:"line,omitempty"`
+}
+
+// Probe is one live probe request and its outcome.
+type Probe struct {
+	Secret string `json:"secret"`
+	URL    string `json:"url"`
+	// Probe is valid, no_token, forged, alg_none, expired, wrong_issuer,
+	// wrong_audience, bypass or literal.
+	Probe  string `json:"probe"`
+	Status int    `json:"status"`
+	LetIn  bool   `json:"let_in"`
+	Error  string `json:"error"`
+	// LiteralAt is the config position of the literal a literal probe
+	// was signed with.
+	LiteralAt string `json:"literal_at,omitempty"`
 }
 
 // Skipped is a link of the chain that yielded nothing, and why.
@@ -139,6 +162,9 @@ type Finding struct {
 	// File and Line point at the config entry the finding comes from.
 	File string `json:"file,omitempty"`
 	Line int    `json:"line,omitempty"`
+	// Reason is SP160's one reason word (signature, algorithm, issuer,
+	// audience, expired, not_yet_valid, kid, key_type) and SP163's probe.
+	Reason string `json:"reason,omitempty"`
 	// Ignored carries the reason when an ignore entry silenced it.
 	Ignored string `json:"ignored,omitempty"`
 }
@@ -228,6 +254,9 @@ func (r *Report) Finish(failOn string) {
 		if f.Consumers == nil {
 			f.Consumers = []string{}
 		}
+	}
+	if r.Probes == nil {
+		r.Probes = []*Probe{}
 	}
 	switch {
 	case failed:

@@ -39,6 +39,7 @@ func (Text) Write(w io.Writer, r *Report) error {
 			}
 		}
 	}
+	writeProbesTextSection(ew, r)
 	if len(r.Notes) > 0 {
 		ew.printf("\nNotes\n")
 		for _, n := range r.Notes {

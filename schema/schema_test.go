@@ -773,6 +773,59 @@ func TestAgreement(t *testing.T) {
 	for _, v := range []string{`{issuer: i}`, `HS256`, `{algorithm: HS256, kid: k}`} {
 		add("jwt "+v, "version: 1\nsecrets:\n  - {name: a, jwt: "+v+", runner: {chain: [A]}}\n")
 	}
+	// JWT expectations, jwks_url links and probes (DESIGN.md 5 and 5a).
+	withProbe := func(probe string) string {
+		return "version: 1\nsecrets:\n  - {name: a, jwt: {algorithm: HS256}, runner: {chain: [A]}, probes: [" + probe + "]}\n"
+	}
+	for _, v := range []string{
+		`https://auth.example.com/jwks.json`, `https://auth.example.com`, `"https://auth.example.com:8443/a/b?c=d&e=f"`,
+		`http://127.0.0.1:8080/jwks`, `http://localhost/x`, `"http://[::1]:9/x"`, `http://127.1.2.3`, `http://example.com/x`,
+		`http://localhost.example.com/x`, `http://127.0.0.1.nip.io/x`, `"https://user:pw@example.com/"`, `"https://example.com/#frag"`,
+		`wss://api.example.com/ws`, `ws://127.0.0.1/ws`, `ws://example.com/ws`, `ftp://example.com/x`, `https://`,
+		`"https://example.com?x=%41"`, `"https://example.com/%zz"`, `"https://exa mple.com"`, `"https://[::1]/x"`,
+		`""`, `~`, `123`, `[x]`, `HTTPS://example.com`,
+	} {
+		add("jwks_url "+v, withService(gcpNone, "{manifest: m.yaml, chain: [{jwks_url: "+v+"}]}"))
+		add("runner jwks_url "+v, withRunner(gcpNone, "[{jwks_url: "+v+"}]"))
+		add("probe url "+v, withProbe("{url: "+v+"}"))
+	}
+	for _, v := range []string{`header`, `subprotocol`, `query:access_token`, `query:`, `"query:a b"`, `cookie:session`,
+		`"cookie:a b"`, `cookie:a=b`, `bogus`, `Header`, `~`, `""`, `[header]`} {
+		add("probe token "+v, withProbe("{url: https://api.example.com/x, token: "+v+"}"))
+		add("ws probe token "+v, withProbe("{url: wss://api.example.com/ws, token: "+v+"}"))
+	}
+	for _, v := range []string{`[200]`, `[101, 200]`, `[]`, `[99]`, `[100]`, `[599]`, `[600]`, `["200"]`, `[2xx]`, `200`,
+		`[1.5]`, `[0x65]`, `~`, `[~]`, `[[200]]`} {
+		add("probe accept "+v, withProbe("{url: https://api.example.com/x, accept: "+v+"}"))
+	}
+	for _, v := range []string{`{X-E2E-Test: "true"}`, `{X-E2E-Test: true}`, `{X-Test-Mode: 1.5}`, `{"X Bad": x}`,
+		`{"X:Y": x}`, `{X: ~}`, `{X: [a]}`, `{X: {a: b}}`, `~`, `{}`, `x`, `[X]`, `{X: "a\nb"}`, `{X: "a\tb"}`, `{X: ""}`} {
+		add("probe bypass_headers "+v, withProbe("{url: https://api.example.com/x, bypass_headers: "+v+"}"))
+	}
+	for _, v := range []string{`5s`, `500ms`, `2m`, `1h`, `0s`, `000ms`, `0`, `5`, `10x`, `1000000s`, `999999s`, `1.5s`,
+		`-1s`, `5S`, `~`, `""`, `[5s]`} {
+		add("probe timeout "+v, withProbe("{url: https://api.example.com/x, timeout: "+v+"}"))
+		add("consumer leeway "+v, withService(gcpNone, "{manifest: m.yaml, jwt: {leeway: "+v+"}, chain: [A]}"))
+	}
+	for _, v := range []string{`{issuer: i}`, `{audience: a}`, `{algorithms: [HS256, RS256]}`, `{algorithms: []}`,
+		`{algorithms: [none]}`, `{algorithms: HS256}`, `{algorithm: HS256}`, `{kid: k}`, `{}`, `~`, `x`, `[x]`} {
+		add("consumer jwt "+v, withService(gcpNone, "{manifest: m.yaml, jwt: "+v+", chain: [A]}"))
+		add("runner jwt "+v, withRunner(gcpNone, "[A]\n      jwt: "+v))
+	}
+	for _, v := range []string{`{sub: e2e}`, `~`, `{}`, `x`, `[a]`, `{exp: 1, nested: {a: [1, 2]}}`, `{1: x}`} {
+		add("claims "+v, "version: 1\nsecrets:\n  - {name: a, jwt: {algorithm: HS256, claims: "+v+"}, runner: {chain: [A]}}\n")
+	}
+	for _, v := range []string{
+		`{name: a, runner: {chain: [A]}, probes: [{url: "https://x.example"}]}`,
+		`{name: a, jwt: {algorithm: HS256}, runner: {chain: [A]}, probes: ~}`,
+		`{name: a, jwt: {algorithm: HS256}, runner: {chain: [A]}, probes: []}`,
+		`{name: a, jwt: {algorithm: HS256}, runner: {chain: [A]}, probes: [https://x.example]}`,
+		`{name: a, jwt: {algorithm: HS256}, runner: {chain: [A]}, probes: [{token: header}]}`,
+		`{name: a, jwt: {algorithm: HS256}, runner: {chain: [A]}, probes: [{url: "https://x.example", method: GET}]}`,
+		`{name: a, jwt: {algorithm: HS256}, runner: {chain: [A]}, probes: {url: "https://x.example"}}`,
+	} {
+		add("probes "+v, "version: 1\nsecrets:\n  - "+v+"\n")
+	}
 	for _, v := range []string{`error`, `warning`, `never`, `Error`, `warn`, `info`, `none`, `""`, `~`, `[error]`, `0`} {
 		add("fail_on "+v, "version: 1\nsecrets: [{name: a, runner: {chain: [A]}}]\npolicy: {fail_on: "+v+"}\n")
 	}

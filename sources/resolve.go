@@ -95,6 +95,8 @@ type Resolver struct {
 	// you mean" on an unset link; nil gives no suggestions. Values are
 	// never read through it.
 	EnvNames func() []string
+	// JWKS fetches jwks_url links; nil fetches with a default client.
+	JWKS *JWKSFetcher
 }
 
 // Runner resolves the CI job's own chain.
@@ -254,6 +256,8 @@ func (r *Resolver) Container(ctx context.Context, project string, c Container, c
 			return o
 		case config.LinkSecretManager:
 			return r.accessLink(ctx, o, i, l, l.Name, l.Name)
+		case config.LinkJWKSURL:
+			return r.jwksLink(ctx, o, i, l)
 		default:
 			skip(fmt.Sprintf("%s links do not apply to services", l.Kind))
 		}
@@ -274,6 +278,10 @@ func HasLink(c Container, chain []config.Link) bool {
 			if _, _, ok := findMount(c, l.Name); ok {
 				return true
 			}
+		case config.LinkJWKSURL:
+			// The config says where the service's keys are; no env var
+			// or mount needs to show it.
+			return true
 		}
 	}
 	return false

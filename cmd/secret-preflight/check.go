@@ -34,6 +34,7 @@ type checkFlags struct {
 	timeout   time.Duration
 	conc      int
 	allowExec bool
+	noProbes  bool
 }
 
 func parseCheckFlags(args []string, stderr io.Writer) (*checkFlags, error) {
@@ -50,6 +51,7 @@ func parseCheckFlags(args []string, stderr io.Writer) (*checkFlags, error) {
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "give up on cloud calls after this long")
 	fs.IntVar(&f.conc, "concurrency", preflight.DefaultConcurrency, "API calls in flight (and consumers resolved) at once")
 	fs.BoolVar(&f.allowExec, "allow-exec", false, "allow exec links to run commands (never for configs from pull requests)")
+	fs.BoolVar(&f.noProbes, "no-probes", false, "do not send the live probes of secrets with probes: (SP162/SP163 are then not checked)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -156,6 +158,9 @@ func runCheck(ctx context.Context, args []string, e *env, stdout, stderr io.Writ
 
 	opts := cl.options(e, fp)
 	opts.Resolver.AllowExec = f.allowExec
+	if f.noProbes {
+		opts.Prober = nil
+	}
 	opts.Only, opts.Concurrency, opts.FailOn = f.only, f.conc, failOn
 	rep, err := preflight.Run(ctx, cfg, opts)
 	if err != nil {

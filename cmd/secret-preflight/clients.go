@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/secret-preflight/secret-preflight/checks"
 	"github.com/secret-preflight/secret-preflight/internal/retry"
 	"github.com/secret-preflight/secret-preflight/preflight"
 	"github.com/secret-preflight/secret-preflight/secret"
@@ -99,9 +100,10 @@ func newJobsClient(ctx context.Context, opts []option.ClientOption, closers *[]f
 // the runner sees it, and these clients.
 func (c *clients) options(e *env, fp *secret.Fingerprinter) preflight.Options {
 	return preflight.Options{
-		Resolver:     &sources.Resolver{LookupEnv: e.lookup, EnvNames: e.names, Secrets: c.secrets},
+		Resolver:     &sources.Resolver{LookupEnv: e.lookup, EnvNames: e.names, Secrets: c.secrets, JWKS: &sources.JWKSFetcher{}},
 		CloudRun:     c.run,
 		Jobs:         c.jobs,
 		Fingerprints: fp,
+		Prober:       &checks.Prober{},
 	}
 }

@@ -21,6 +21,10 @@ import (
 
 const demoDir = "examples/staging-incident"
 
+// demoEndpointPlaceholder is the address in secret-preflight.probes.yaml
+// that the demo replaces with its local endpoint's.
+const demoEndpointPlaceholder = "127.0.0.1:8080"
+
 // runDemo replays the staging incident against the in-process emulator,
 // then the fixed configuration. It exits 0 when the incident is caught and
 // the fix passes, which is what the demo is there to show.
@@ -67,16 +71,51 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return "", false
 	}}
 
-	steps := []struct{ title, config string }{
-		{"1/2 The incident: every E2E test fails with 403", demoDir + "/secret-preflight.yaml"},
-		{"2/2 After the fix: the runner reads the key the services read", demoDir + "/secret-preflight.fixed.yaml"},
+	// Act 3: the backend's API on 127.0.0.1, first with the second
+	// report's "fix" (it honours X-E2E-Test: true), then without it. The
+	// probe config names a placeholder address, replaced by the one the
+	// endpoint listens on.
+	key, err := demoKey(fix)
+	if err != nil {
+		fmt.Fprintf(stderr, "secret-preflight demo: %v\n", err)
+		return exitUsage
+	}
+	endpoint := &demoEndpoint{key: key}
+	endpoint.honourBypass.Store(true)
+	addr, stop, err := startDemoEndpoint(endpoint)
+	if err != nil {
+		fmt.Fprintf(stderr, "secret-preflight demo: %v\n", err)
+		return exitIncomplete
+	}
+	defer stop()
+	probesFile := func(p string) ([]byte, error) {
+		b, err := readFile(p)
+		if err == nil && path.Base(p) == "secret-preflight.probes.yaml" {
+			b = []byte(strings.ReplaceAll(string(b), demoEndpointPlaceholder, addr))
+		}
+		return b, err
+	}
+
+	steps := []struct {
+		title, config string
+		want          int
+		before        func()
+	}{
+		{"1/3 The incident: every E2E test fails with 403", demoDir + "/secret-preflight.yaml", exitFindings, nil},
+		{"2/3 After the fix: the runner reads the key the services read", demoDir + "/secret-preflight.fixed.yaml", exitOK, nil},
+		{"3/3 The other proposed fix: the API lets in requests with X-E2E-Test: true", demoDir + "/secret-preflight.probes.yaml", exitFindings, nil},
+		{"3/3 (continued) The API without the bypass: only real tokens get in", demoDir + "/secret-preflight.probes.yaml", exitOK,
+			func() { endpoint.honourBypass.Store(false) }},
 	}
 	var codes []int
 	for _, st := range steps {
+		if st.before != nil {
+			st.before()
+		}
 		if *format == "text" {
 			fmt.Fprintf(stdout, "=== %s (%s)\n\n", st.title, st.config)
 		}
-		code, err := demoStep(ctx, e, st.config, readFile, *format, stdout, stderr)
+		code, err := demoStep(ctx, e, st.config, probesFile, *format, stdout, stderr)
 		if err != nil {
 			fmt.Fprintf(stderr, "secret-preflight demo: %v\n", err)
 			return exitUsage
@@ -86,12 +125,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "(exit code %d)\n\n", code)
 		}
 	}
-	if codes[0] != exitFindings || codes[1] != exitOK {
-		fmt.Fprintf(stderr, "secret-preflight demo: expected exit codes 1 then 0, got %d then %d\n", codes[0], codes[1])
-		return exitFindings
+	for i, st := range steps {
+		if codes[i] != st.want {
+			fmt.Fprintf(stderr, "secret-preflight demo: step %s: expected exit code %d, got %d\n", st.title, st.want, codes[i])
+			return exitFindings
+		}
 	}
 	if *format == "text" {
-		fmt.Fprintln(stdout, "The incident fails before any E2E test runs, and the fix passes. Try it on your own setup: secret-preflight check -c secret-preflight.yaml")
+		fmt.Fprintln(stdout, "The incident fails before any E2E test runs, the key fix passes, a test-bypass header fails, and the secure API passes. Try it on your own setup: secret-preflight check -c secret-preflight.yaml")
 	}
 	return exitOK
 }

@@ -14,9 +14,26 @@ func TestDemoCatchesIncidentAndPassesFix(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("demo exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
-	incident, fixed, ok := strings.Cut(out, "=== 2/2")
+	incident, rest, ok := strings.Cut(out, "=== 2/3")
 	if !ok {
 		t.Fatalf("demo output has no second step:\n%s", out)
+	}
+	fixed, act3, ok := strings.Cut(rest, "=== 3/3")
+	if !ok {
+		t.Fatalf("demo output has no third act:\n%s", out)
+	}
+	bypass, secure, ok := strings.Cut(act3, "=== 3/3 (continued)")
+	if !ok {
+		t.Fatalf("the third act has no secure endpoint:\n%s", act3)
+	}
+	for _, want := range []string{"SP163", "let in the bypass probe", "X-E2E-Test", "http://127.0.0.1:", "(exit code 1)"} {
+		if !strings.Contains(bypass, want) {
+			t.Errorf("the bypass endpoint's output lacks %q:\n%s", want, bypass)
+		}
+	}
+	if strings.Contains(secure, "SP163") || strings.Contains(secure, "SP162") || !strings.Contains(secure, "(exit code 0)") ||
+		!strings.Contains(secure, "bypass          401  refused") {
+		t.Errorf("the secure endpoint must pass with the bypass refused:\n%s", secure)
 	}
 	for _, want := range []string{
 		"FAIL",
@@ -56,11 +73,14 @@ func TestDemoJSON(t *testing.T) {
 		}
 		reps = append(reps, r)
 	}
-	if len(reps) != 2 {
-		t.Fatalf("%d reports, want 2", len(reps))
+	if len(reps) != 4 {
+		t.Fatalf("%d reports, want 4", len(reps))
 	}
-	if reps[0].Result != report.Fail || reps[1].Result != report.Pass {
-		t.Fatalf("results %s, %s; want fail, pass", reps[0].Result, reps[1].Result)
+	if reps[0].Result != report.Fail || reps[1].Result != report.Pass || reps[2].Result != report.Fail || reps[3].Result != report.Pass {
+		t.Fatalf("results %s, %s, %s, %s; want fail, pass, fail, pass", reps[0].Result, reps[1].Result, reps[2].Result, reps[3].Result)
+	}
+	if len(reps[2].Probes) != 8 || reps[2].Probes[7].Probe != "bypass" || !reps[2].Probes[7].LetIn || reps[3].Probes[7].LetIn {
+		t.Errorf("act 3 probes: %+v then %+v", reps[2].Probes, reps[3].Probes)
 	}
 	runner := reps[0].Secrets[0].Consumers[0]
 	if runner.ID != "runner" || runner.Via != "literal" || runner.Link != 3 || len(runner.Skipped) != 3 {

@@ -3,16 +3,28 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
+	"fmt"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+
+	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/secret-preflight/secret-preflight/examples"
 	"github.com/secret-preflight/secret-preflight/report"
@@ -431,4 +443,144 @@ func TestDemoAndEmulatorDoNotLeak(t *testing.T) {
 		t.Errorf("emulator did not print its address: %q", out.String())
 	}
 	assertNoLeak(t, "emulator", out.String()+errb.String(), canaries)
+}
+
+// Probe tokens and private keys in every format (PEM, JWK, JWKS) are
+// canaries too: no command or format may show a trace of them.
+func TestNoProbeTokenOrPrivateKeyLeaks(t *testing.T) {
+	const (
+		canaryHMAC   = "CANARY-hmac-Aq1Sw2De3Fr4Gt5Hy6Ju7Ki8"
+		canaryLit    = "CANARY-probe-literal-Lo9Ki8Ju7Hy6Gt5Fr"
+		canaryBypass = "CANARY-bypass-header-Zx1Cv2Bn3Mm4Qw5Er"
+	)
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	privPEM := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaKey)}))
+	ecJWK, _ := json.Marshal(jose.JSONWebKey{Key: ecKey, KeyID: "ec"})
+	rsaJWKS, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: rsaKey, KeyID: "rsa"}}})
+	var d struct {
+		D string `json:"d"`
+	}
+	_ = json.Unmarshal(ecJWK, &d)
+
+	var mu sync.Mutex
+	var tokens []string
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if tok == "" {
+			tok = r.URL.Query().Get("access_token")
+		}
+		if c, err := r.Cookie("session"); err == nil {
+			tok = c.Value
+		}
+		mu.Lock()
+		if tok != "" {
+			tokens = append(tokens, tok)
+		}
+		mu.Unlock()
+		// Every unsafe answer at once, so every finding text is written;
+		// the body repeats the request, which must never be kept.
+		w.Header().Set("X-Echo", tok)
+		if r.Header.Get("X-E2E-Test") == canaryBypass || tok != "" {
+			w.Write([]byte("echo: " + tok))
+			return
+		}
+		http.Error(w, "no "+tok, http.StatusUnauthorized)
+	}))
+	defer api.Close()
+
+	fx := `
+projects: {stg: "111111111111"}
+secrets:
+  - name: projects/stg/secrets/hmac
+    versions: [{value: "` + canaryHMAC + `"}]
+  - name: projects/stg/secrets/rsa-jwks
+    versions: [{value_base64: "` + base64.StdEncoding.EncodeToString(rsaJWKS) + `"}]
+  - name: projects/stg/secrets/ec-jwk
+    versions: [{value_base64: "` + base64.StdEncoding.EncodeToString(ecJWK) + `"}]
+`
+	h := newHarness(t, concat(fx, service("api", map[string]int{"api-1": 100}, map[string]string{"api-1": `    containers:
+      - name: app
+        env:
+          - {name: HMAC, valueSource: {secretKeyRef: {secret: hmac, version: "1"}}}
+          - {name: RSA, valueSource: {secretKeyRef: {secret: rsa-jwks, version: "1"}}}
+          - {name: EC, valueSource: {secretKeyRef: {secret: ec-jwk, version: "1"}}}`})))
+	keyFile := h.write("rsa.pem", privPEM)
+	cfg := h.write("secret-preflight.yaml", `version: 1
+gcp: {project: stg, region: us-central1}
+secrets:
+  - name: hmac
+    jwt: {algorithm: HS256, issuer: auth, audience: api}
+    runner: {chain: [HMAC, {literal: "`+canaryLit+`"}]}
+    services: [{cloudrun: api, chain: [HMAC]}]
+    probes:
+      - url: `+api.URL+`/me
+        bypass_headers: {X-E2E-Test: "`+canaryBypass+`"}
+  - name: rsa
+    jwt: {algorithm: RS256, issuer: auth, audience: api}
+    runner: {chain: [{file: `+keyFile+`}]}
+    services: [{cloudrun: api, jwt: {audience: other}, chain: [RSA]}]
+    probes: [{url: "`+api.URL+`/rsa?x=1", token: "query:access_token"}]
+  - name: ec
+    jwt: {algorithm: ES256}
+    runner: {chain: [{secretmanager: ec-jwk/versions/1}]}
+    services: [{cloudrun: api, chain: [EC]}]
+    probes: [{url: `+api.URL+`/ec, token: "cookie:session"}]
+`)
+	h.env["HMAC"] = canaryHMAC
+	h.env["GITHUB_STEP_SUMMARY"] = filepath.Join(h.dir, "summary.md")
+
+	var outputs []string
+	for _, format := range report.Formats() {
+		args := []string{"check", "-c", cfg, "--format", format}
+		for _, f := range report.Formats() {
+			args = append(args, "--output", f+"="+filepath.Join(h.dir, "out."+format+"."+f))
+		}
+		code, out, errs := h.run(args...)
+		if code != exitFindings {
+			t.Errorf("check --format %s: exit %d\n%s", format, code, errs)
+		}
+		outputs = append(outputs, out, errs)
+	}
+	h.env["GITHUB_ACTIONS"] = "true"
+	_, out, errs := h.run("check", "-c", cfg)
+	outputs = append(outputs, maskLine.ReplaceAllString(out, ""), errs)
+	delete(h.env, "GITHUB_ACTIONS")
+	h.env["TOK"] = "x.y.z"
+	for _, name := range []string{"hmac", "rsa", "ec"} {
+		_, out, errs := h.run("token", "-c", cfg, "--secret", name, "--token-env", "TOK")
+		outputs = append(outputs, out, errs)
+	}
+	files, _ := filepath.Glob(filepath.Join(h.dir, "out.*"))
+	files = append(files, filepath.Join(h.dir, "summary.md"))
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil || len(b) == 0 {
+			t.Errorf("%s: %v, %d bytes", filepath.Base(p), err, len(b))
+		}
+		outputs = append(outputs, string(b))
+	}
+
+	mu.Lock()
+	canaries := append([]string{canaryHMAC, canaryLit, canaryBypass, privPEM, string(ecJWK), string(rsaJWKS), d.D}, tokens...)
+	mu.Unlock()
+	if !strings.Contains(strings.Join(outputs, ""), "SP163") {
+		t.Error("the runs reported no SP163: the probe findings were not exercised")
+	}
+	if len(tokens) < 20 {
+		t.Fatalf("the endpoint saw %d tokens; the probes did not run", len(tokens))
+	}
+	for i, o := range outputs {
+		assertNoTrace(t, fmt.Sprintf("output %d", i), o, canaries)
+		for _, tok := range tokens {
+			for _, part := range strings.Split(tok, ".") {
+				if len(part) > 24 && strings.Contains(o, part) {
+					t.Errorf("output %d holds a part of a probe token", i)
+				}
+			}
+		}
+		if strings.Contains(o, "echo:") {
+			t.Errorf("output %d holds a response body", i)
+		}
+	}
 }

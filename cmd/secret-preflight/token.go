@@ -26,12 +26,14 @@ func runToken(ctx context.Context, args []string, e *env, stdout, stderr io.Writ
 	fs.SetOutput(stderr)
 	var cfgPath, name, tok, tokEnv string
 	var timeout time.Duration
+	var allowExec bool
 	fs.StringVar(&cfgPath, "c", "", "config file (default secret-preflight.yaml, else .github/secret-preflight.yaml)")
 	fs.StringVar(&cfgPath, "config", "", "same as -c")
 	fs.StringVar(&name, "secret", "", "the secret (a name under secrets:, with a jwt: block) the token is signed with")
 	fs.StringVar(&tok, "token", "", "the token (visible to other users of this machine in the process list: prefer --token-env)")
 	fs.StringVar(&tokEnv, "token-env", "", "name of an environment variable holding the token")
 	fs.DurationVar(&timeout, "timeout", 60*time.Second, "give up on cloud calls after this long")
+	fs.BoolVar(&allowExec, "allow-exec", false, "allow exec links to run commands (never for configs from pull requests)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -72,9 +74,10 @@ func runToken(ctx context.Context, args []string, e *env, stdout, stderr io.Writ
 		return exitUsage
 	}
 	var jwtCfg *config.JWT
+	var secretCfg *config.Secret
 	for _, s := range cfg.Secrets {
 		if s.Name == name {
-			jwtCfg = s.JWT
+			jwtCfg, secretCfg = s.JWT, s
 			if jwtCfg == nil {
 				return usageErr("secret %q has no jwt: block; add jwt: {algorithm: ...} so the token can be verified", name)
 			}
@@ -95,6 +98,8 @@ func runToken(ctx context.Context, args []string, e *env, stdout, stderr io.Writ
 	defer cl.Close()
 	opts := cl.options(e, fp)
 	opts.Only, opts.FailOn = []string{name}, "never"
+	opts.Resolver.AllowExec = allowExec
+	opts.Prober = nil // token answers about keys; it sends nothing anywhere
 	rep, err := preflight.Run(ctx, cfg, opts)
 	if err != nil {
 		return usageErr("%v", err)
@@ -110,8 +115,12 @@ func runToken(ctx context.Context, args []string, e *env, stdout, stderr io.Writ
 	now := time.Now()
 	refused, unchecked := 0, 0
 	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
-	fmt.Fprintf(tw, "  \tCONSUMER\tKEY\tVERDICT\n")
+	fmt.Fprintf(tw, "  \tCONSUMER\tREVISION\tTRAFFIC\tKEY\tVERDICT\n")
 	for _, c := range rep.Secrets[0].Consumers {
+		rev, traffic := "-", "-"
+		if c.Revision != "" {
+			rev, traffic = c.Revision, fmt.Sprintf("%d%%", c.TrafficPercent)
+		}
 		switch {
 		case !c.Resolved:
 			unchecked++
@@ -119,13 +128,13 @@ func runToken(ctx context.Context, args []string, e *env, stdout, stderr io.Writ
 			if c.Error != "" {
 				why = firstLine(c.Error)
 			}
-			fmt.Fprintf(tw, "  ?\t%s\t-\tnot checked: %s\n", c.ID, why)
+			fmt.Fprintf(tw, "  ?\t%s\t%s\t%s\t-\tnot checked: %s\n", c.ID, rev, traffic, why)
 		default:
-			if err := checks.VerifyToken(tok, jwtCfg, c.Value, now); err != nil {
+			if r := checks.Verify(tok, c.Value, checks.Expectations(secretCfg, c), now); r != nil {
 				refused++
-				fmt.Fprintf(tw, "  ✗\t%s\t%s\trefuses: %v\n", c.ID, c.Fingerprint, err)
+				fmt.Fprintf(tw, "  ✗\t%s\t%s\t%s\t%s\trefuses: %s (%s)\n", c.ID, rev, traffic, c.Fingerprint, r.Detail, r.Reason)
 			} else {
-				fmt.Fprintf(tw, "  ✓\t%s\t%s\taccepts\n", c.ID, c.Fingerprint)
+				fmt.Fprintf(tw, "  ✓\t%s\t%s\t%s\t%s\taccepts\n", c.ID, rev, traffic, c.Fingerprint)
 			}
 		}
 	}

@@ -1,0 +1,92 @@
+package checks
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/secret-preflight/secret-preflight/config"
+	"github.com/secret-preflight/secret-preflight/report"
+	"github.com/secret-preflight/secret-preflight/secret"
+)
+
+// Fingerprint sets what c is shown and compared by. Asymmetric key
+// material (PEM, JWK, JWKS) is identified by the RFC 7638 thumbprint of
+// each public key, so a runner's private key and a service's public key,
+// certificate or JWKS compare equal; it is safe to show unkeyed. For HMAC
+// algorithms, an "oct" JWK or JWKS compares by the keyed HMAC of its key
+// bytes, so it matches the same key given raw. Anything else gets the
+// keyed HMAC of the value.
+func Fingerprint(c *report.Consumer, j *config.JWT, fp *secret.Fingerprinter) {
+	digests, prints := keyCandidates(c.Value, j, fp)
+	if len(digests) == 0 {
+		c.Digest, c.Fingerprint = fp.Digest(c.Value), fp.Fingerprint(c.Value)
+		return
+	}
+	c.Digest, c.Fingerprint = digests[0], prints[0]
+	if len(digests) > 1 {
+		c.KeyDigests, c.Keys = digests, prints
+	}
+}
+
+func keyCandidates(v secret.Value, j *config.JWT, fp *secret.Fingerprinter) ([][]byte, []string) {
+	set, err := secret.ParseKeys(v)
+	if err != nil {
+		return nil, nil
+	}
+	hmac := j != nil && strings.HasPrefix(j.Algorithm, "HS")
+	var digests [][]byte
+	var prints []string
+	for _, k := range set.Keys {
+		switch {
+		case hmac && k.Symmetric() != nil:
+			kv := secret.New(k.Symmetric())
+			digests, prints = append(digests, fp.Digest(kv)), append(prints, fp.Fingerprint(kv))
+		case !hmac && k.Thumbprint() != nil:
+			digests, prints = append(digests, k.Thumbprint()), append(prints, secret.KeyFingerprint(k.Thumbprint()))
+		}
+	}
+	return digests, prints
+}
+
+// alignKeys picks, for each consumer holding several keys (a JWKS), the
+// key the comparison is about: the runner's, when the set holds it. A
+// service that verifies with a JWKS agrees with the runner when the
+// runner's key is one of the set, whatever else the set holds (a rotation
+// publishes two keys for a while).
+func alignKeys(s *report.Secret) {
+	ref := referenceDigest(s)
+	if ref == nil {
+		return
+	}
+	for _, c := range s.Consumers {
+		for i, d := range c.KeyDigests {
+			if bytes.Equal(d, ref) {
+				c.Digest, c.Fingerprint = d, c.Keys[i]
+				break
+			}
+		}
+	}
+}
+
+// referenceDigest is the runner's key, else the key most single-key
+// consumers hold.
+func referenceDigest(s *report.Secret) []byte {
+	counts := map[string]int{}
+	var best []byte
+	for _, c := range s.Consumers {
+		if !c.Resolved || c.Digest == nil {
+			continue
+		}
+		if c.Kind == string(config.KindRunner) {
+			return c.Digest
+		}
+		if len(c.KeyDigests) > 0 {
+			continue
+		}
+		counts[string(c.Digest)]++
+		if best == nil || counts[string(c.Digest)] > counts[string(best)] {
+			best = c.Digest
+		}
+	}
+	return best
+}

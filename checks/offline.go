@@ -1,0 +1,96 @@
+package checks
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/secret-preflight/secret-preflight/config"
+	"github.com/secret-preflight/secret-preflight/report"
+)
+
+// offlineProbe reports SP160: it signs a probe token with the runner's key
+// and verifies it as each resolved service consumer would, with the
+// consumer's key and expectations. Notes say what could not be checked.
+func offlineProbe(cs *config.Secret, s *report.Secret, now time.Time) ([]*report.Finding, []string) {
+	if cs == nil || cs.JWT == nil {
+		return nil, nil
+	}
+	var runner *report.Consumer
+	for _, c := range s.Consumers {
+		if c.Kind == string(config.KindRunner) && c.Resolved {
+			runner = c
+		}
+	}
+	if runner == nil {
+		return nil, nil // no runner, or SP101/SP102 already says why
+	}
+	signer, err := NewSigner(cs.JWT.Algorithm, runner.Value)
+	if err != nil {
+		return nil, []string{fmt.Sprintf("%s: SP160 not checked: the runner cannot sign %s probe tokens: %v", s.Name, cs.JWT.Algorithm, err)}
+	}
+	tok, err := signer.Sign(ProbeClaims(cs.JWT, now))
+	if err != nil {
+		return nil, []string{fmt.Sprintf("%s: SP160 not checked: %v", s.Name, err)}
+	}
+	var out []*report.Finding
+	for _, c := range s.Consumers {
+		if c.Kind == string(config.KindRunner) || !c.Resolved {
+			continue
+		}
+		exp := config.EffectiveJWT(cs.JWT, consumerJWTAt(cs, c.File, c.Line))
+		r := Verify(tok, c.Value, exp, now)
+		if r == nil {
+			continue
+		}
+		out = append(out, &report.Finding{
+			Code: "SP160", Severity: report.SevError, Secret: s.Name, Consumers: []string{c.ID},
+			Reason:  r.Reason,
+			Message: fmt.Sprintf("%s refuses a probe token signed with the runner's key: %s: %s", c.ID, r.Reason, r.Detail),
+			Hint:    refusalHint(r, cs.JWT, exp, signer.KID()),
+			File:    c.File, Line: c.Line,
+		})
+	}
+	return out, nil
+}
+
+// Expectations are what consumer c of secret cs expects of a token: its
+// own jwt: override over the secret's jwt: block.
+func Expectations(cs *config.Secret, c *report.Consumer) config.ConsumerJWT {
+	return config.EffectiveJWT(cs.JWT, consumerJWTAt(cs, c.File, c.Line))
+}
+
+// consumerJWTAt finds a service consumer's jwt: override by the config
+// line the report consumer came from.
+func consumerJWTAt(cs *config.Secret, file string, line int) *config.ConsumerJWT {
+	for _, c := range cs.Services {
+		if c.Pos.File == file && c.Pos.Line == line {
+			return c.JWT
+		}
+	}
+	return nil
+}
+
+// refusalHint says what to change for each reason, in the terms of the
+// two sides: the test helper that mints tokens and the service's code.
+func refusalHint(r *Refusal, j *config.JWT, exp config.ConsumerJWT, kid string) string {
+	switch r.Reason {
+	case ReasonSignature:
+		return "the service verifies with another key than the runner signs with: make both read the same secret version (see SP100), or add the runner's public key to the service's JWKS"
+	case ReasonAlgorithm:
+		return fmt.Sprintf("make the helper sign with one of %s (jwt.algorithm), or let the service accept %s (consumer jwt.algorithms, and the service's code)", strings.Join(exp.Algorithms, ", "), j.Algorithm)
+	case ReasonIssuer:
+		return fmt.Sprintf("set the helper's iss to %q (jwt.issuer), or change the issuer the service expects to %q", exp.Issuer, j.Issuer)
+	case ReasonAudience:
+		return fmt.Sprintf("set the helper's aud to %q (jwt.audience), or add %q to the audiences the service expects", exp.Audience, j.Audience)
+	case ReasonExpired:
+		return "the helper's tokens reach the service expired: drop exp from jwt.claims, and check the service's clock and its leeway (consumer jwt.leeway)"
+	case ReasonNotYetValid:
+		return "the helper's tokens are not yet valid for the service: drop nbf/iat from jwt.claims, sync the clocks, or give the service a leeway (consumer jwt.leeway)"
+	case ReasonKID:
+		return fmt.Sprintf("publish the runner's public key under kid %q in the service's JWKS, or give the runner's key the kid the service publishes", kid)
+	case ReasonKeyType:
+		return "give the service key material of the type the algorithm needs: the shared bytes for HS*, the public key (PEM, certificate, JWK or JWKS) of the runner's RSA, EC or Ed25519 key otherwise"
+	}
+	return "fix the token's claims so that the service can read them"
+}

@@ -1,0 +1,76 @@
+package config
+
+import (
+	"strings"
+	"time"
+
+	"github.com/secret-preflight/secret-preflight/secret"
+)
+
+// ConsumerJWT is what one service's code expects of a token; empty fields
+// fall back to the secret's jwt: block.
+type ConsumerJWT struct {
+	Issuer     string
+	Audience   string
+	Algorithms []string
+	Leeway     time.Duration
+	Pos        Pos
+}
+
+// Token placements of a probe.
+const (
+	TokenHeader      = "header"
+	TokenSubprotocol = "subprotocol"
+	TokenQuery       = "query:"
+	TokenCookie      = "cookie:"
+)
+
+// Probe is a live endpoint that probe tokens are sent to (DESIGN.md 5a).
+type Probe struct {
+	// URL is http(s):// or ws(s)://; plain schemes only to loopback hosts.
+	URL string
+	// Token is header (Authorization: Bearer), subprotocol, query:PARAM
+	// or cookie:NAME.
+	Token string
+	// Accept are the statuses that mean "let in"; empty means 2xx, and
+	// 101 too for WebSocket URLs.
+	Accept []int
+	// BypassHeaders are test-bypass switches the endpoint must not
+	// honour. Their values may be shared test keys: they are Values.
+	BypassHeaders []Header
+	// Timeout bounds each request; zero means the default.
+	Timeout time.Duration
+	Pos     Pos
+}
+
+// Header is one HTTP header of a probe.
+type Header struct {
+	Name  string
+	Value secret.Value
+}
+
+// IsWebSocket reports whether the probe's URL is ws:// or wss://.
+func (p *Probe) IsWebSocket() bool {
+	return strings.HasPrefix(p.URL, "ws://") || strings.HasPrefix(p.URL, "wss://")
+}
+
+// EffectiveJWT merges a consumer's expectations over the secret's.
+func EffectiveJWT(s *JWT, c *ConsumerJWT) ConsumerJWT {
+	out := ConsumerJWT{}
+	if s != nil {
+		out.Issuer, out.Audience, out.Algorithms = s.Issuer, s.Audience, []string{s.Algorithm}
+	}
+	if c != nil {
+		if c.Issuer != "" {
+			out.Issuer = c.Issuer
+		}
+		if c.Audience != "" {
+			out.Audience = c.Audience
+		}
+		if len(c.Algorithms) > 0 {
+			out.Algorithms = c.Algorithms
+		}
+		out.Leeway, out.Pos = c.Leeway, c.Pos
+	}
+	return out
+}

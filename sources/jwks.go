@@ -1,0 +1,152 @@
+package sources
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/secret-preflight/secret-preflight/config"
+	"github.com/secret-preflight/secret-preflight/secret"
+)
+
+// JWKS fetch bounds: a JWKS is a few kilobytes; a slow or endless answer
+// must not hold the run, and one attempt is all it gets (a key server that
+// needs a retry is worth a finding, not a hidden second call).
+const (
+	jwksTimeout  = 10 * time.Second
+	jwksMaxBytes = 1 << 20
+)
+
+// JWKSFetcher fetches JWKS documents, each URL once per run.
+type JWKSFetcher struct {
+	// Client is the HTTP client; nil means a client with jwksTimeout.
+	// Tests inject one that trusts their httptest TLS server.
+	Client *http.Client
+
+	mu   sync.Mutex
+	memo map[string]*jwksResult
+}
+
+type jwksResult struct {
+	once sync.Once
+	v    secret.Value
+	err  error
+}
+
+// Fetch returns the JWKS document at u. It is a secret.Value like every
+// resolved value, although a JWKS holds public keys only.
+func (f *JWKSFetcher) Fetch(ctx context.Context, u string) (secret.Value, error) {
+	f.mu.Lock()
+	if f.memo == nil {
+		f.memo = map[string]*jwksResult{}
+	}
+	r, ok := f.memo[u]
+	if !ok {
+		r = &jwksResult{}
+		f.memo[u] = r
+	}
+	f.mu.Unlock()
+	r.once.Do(func() { r.v, r.err = f.fetch(ctx, u) })
+	return r.v, r.err
+}
+
+func (f *JWKSFetcher) fetch(ctx context.Context, u string) (secret.Value, error) {
+	ctx, cancel := context.WithTimeout(ctx, jwksTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return secret.Value{}, errors.New("jwks_url is not a valid URL")
+	}
+	req.Header.Set("Accept", "application/jwk-set+json, application/json")
+	client := f.Client
+	if client == nil {
+		client = &http.Client{Timeout: jwksTimeout}
+	}
+	c := *client
+	c.CheckRedirect = SafeRedirect
+	resp, err := c.Do(req)
+	if err != nil {
+		return secret.Value{}, fmt.Errorf("fetching the JWKS: %w", TransportError(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return secret.Value{}, fmt.Errorf("fetching the JWKS: HTTP %d, want 200", resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, jwksMaxBytes+1))
+	if err != nil {
+		return secret.Value{}, fmt.Errorf("reading the JWKS: %w", TransportError(err))
+	}
+	if len(body) > jwksMaxBytes {
+		return secret.Value{}, fmt.Errorf("the JWKS is larger than %d bytes", jwksMaxBytes)
+	}
+	v := secret.New(body)
+	if _, err := secret.ParseKeys(v); err != nil {
+		return secret.Value{}, fmt.Errorf("the document is not a usable JWKS: %w", err)
+	}
+	return v, nil
+}
+
+// SafeRedirect follows up to 5 redirects, never from TLS to plain text
+// other than to a loopback host, so a key or token never leaves in clear.
+func SafeRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return errors.New("stopped after 5 redirects")
+	}
+	if req.URL.Scheme != "https" && !IsLoopback(req.URL.Hostname()) {
+		return errors.New("refused a redirect to plain http:// on a non-loopback host")
+	}
+	return nil
+}
+
+// IsLoopback reports whether host names this machine.
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// TransportError drops what an HTTP client error may quote: *url.Error
+// repeats the whole URL, query string included, which may carry a token.
+// What remains (a dial or TLS error) can still hold text from the network,
+// such as names from a server's certificate: it is made one line, and a
+// "##[" that the Actions runner would act on is broken up.
+func TransportError(err error) error {
+	var ue *url.Error
+	switch {
+	case errors.As(err, &ue) && ue.Timeout(), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("timed out: %w", context.DeadlineExceeded)
+	case errors.As(err, &ue):
+		err = ue.Err
+	}
+	return errors.New(oneLine(err.Error()))
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	return strings.ReplaceAll(s, "##[", "#​#[")
+}
+
+// jwksLink resolves a jwks_url link.
+func (r *Resolver) jwksLink(ctx context.Context, o Outcome, i int, l config.Link) Outcome {
+	o.Link, o.Via, o.Ref = i, string(l.Kind), l.Ref()
+	f := r.JWKS
+	if f == nil {
+		f = &JWKSFetcher{}
+	}
+	v, err := f.Fetch(ctx, l.Name)
+	if err != nil {
+		o.Err = err
+		return o
+	}
+	o.Resolved, o.Value = true, v
+	return o
+}

@@ -1,0 +1,120 @@
+package sources
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/secret-preflight/secret-preflight/config"
+)
+
+func jwksDoc(t *testing.T) []byte {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &k.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestJWKSFetch(t *testing.T) {
+	doc := jwksDoc(t)
+	var hits atomic.Int32
+	mux := http.NewServeMux()
+	mux.HandleFunc("/jwks", func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Write(doc)
+	})
+	mux.HandleFunc("/down", func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(http.StatusServiceUnavailable)
+	})
+	mux.HandleFunc("/huge", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"keys":[`))
+		w.Write([]byte(strings.Repeat(" ", jwksMaxBytes)))
+		w.Write([]byte(`]}`))
+	})
+	mux.HandleFunc("/html", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<html>login</html>")) })
+	mux.HandleFunc("/downgrade", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://auth.example.com/jwks", http.StatusFound)
+	})
+	srv := httptest.NewUnstartedServer(mux)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the untrusted-certificate case below
+	srv.StartTLS()
+	defer srv.Close()
+
+	r := &Resolver{JWKS: &JWKSFetcher{Client: srv.Client()}}
+	ctr := Container{Name: "app"}
+	chain := func(path string) []config.Link {
+		return []config.Link{{Kind: config.LinkEnv, Name: "JWT_PUBLIC_KEY"}, {Kind: config.LinkJWKSURL, Name: srv.URL + path}}
+	}
+	if !HasLink(ctr, chain("/jwks")) {
+		t.Error("a jwks_url link applies to every container")
+	}
+	for range 3 {
+		o := r.Container(context.Background(), "p", ctr, chain("/jwks"))
+		if !o.Resolved || o.Via != "jwks_url" || o.Link != 1 || string(o.Value.Reveal()) != string(doc) {
+			t.Fatalf("outcome %+v", o)
+		}
+	}
+	if hits.Load() != 1 {
+		t.Errorf("the JWKS was fetched %d times, want once per run", hits.Load())
+	}
+
+	for path, want := range map[string]string{
+		"/down?token=QUERY-CANARY": "HTTP 503",
+		"/huge":                    "larger than",
+		"/html":                    "not a usable JWKS",
+		"/downgrade":               "refused a redirect to plain http://",
+	} {
+		hits.Store(0)
+		o := r.Container(context.Background(), "p", ctr, chain(path))
+		if o.Resolved || o.Err == nil || !strings.Contains(o.Err.Error(), want) {
+			t.Errorf("%s: %+v, want an error with %q", path, o, want)
+			continue
+		}
+		if strings.Contains(o.Err.Error(), "QUERY-CANARY") {
+			t.Errorf("%s: the error quotes the URL's query: %v", path, o.Err)
+		}
+		if path == "/down?token=QUERY-CANARY" && hits.Load() != 1 {
+			t.Errorf("a failing JWKS was requested %d times, want one attempt", hits.Load())
+		}
+	}
+
+	// A server whose certificate the client does not trust is an error,
+	// not a silent downgrade.
+	o := (&Resolver{JWKS: &JWKSFetcher{}}).Container(context.Background(), "p", ctr, chain("/jwks?token=QUERY-CANARY"))
+	if o.Resolved || o.Err == nil || strings.Contains(o.Err.Error(), "QUERY-CANARY") {
+		t.Errorf("untrusted certificate: %+v", o)
+	}
+}
+
+// Network text in an error is one line and cannot form a workflow command;
+// a URL (with its query) is dropped, a timeout keeps its meaning.
+func TestTransportErrorText(t *testing.T) {
+	inner := errors.New("x509: certificate is valid for ##[error]evil\n::add-mask::x, not 127.0.0.1")
+	err := TransportError(&url.Error{Op: "Get", URL: "https://h/x?token=QUERY-CANARY", Err: inner})
+	if msg := err.Error(); strings.Contains(msg, "##[") || strings.Contains(msg, "\n") || strings.Contains(msg, "QUERY-CANARY") {
+		t.Errorf("%q", msg)
+	}
+	if err := TransportError(&url.Error{Op: "Get", URL: "https://h/", Err: context.DeadlineExceeded}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("timeout: %v", err)
+	}
+}
