@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	runapi "cloud.google.com/go/run/apiv2"
 	secretmanager "cloud.google.com/go/secretmanager/apiv1"
@@ -37,17 +38,27 @@ func (c *clients) Close() {
 	}
 }
 
-// clientOptions targets an emulator (plaintext, no credentials) when host is
-// set, else the real API with Application Default Credentials.
+// clientOptions are the options of every Google client the tool creates,
+// in every command: the one place a client is configured.
+//
+// The clients get a logger that drops everything, whatever
+// GOOGLE_SDK_GO_LOGGING_LEVEL says. At debug level the official clients
+// log every request and response to stderr: AccessSecretVersion payloads
+// (the secret values, base64) and services' plain env values, before any
+// ::add-mask:: could hide them. The tool reports what it needs itself.
+//
+// With host set they target an emulator (plaintext, no credentials), else
+// the real API with Application Default Credentials.
 func clientOptions(host string) []option.ClientOption {
+	opts := []option.ClientOption{option.WithLogger(slog.New(slog.DiscardHandler))}
 	if host == "" {
-		return nil
+		return opts
 	}
-	return []option.ClientOption{
+	return append(opts,
 		option.WithEndpoint(host),
 		option.WithoutAuthentication(),
 		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
-	}
+	)
 }
 
 // newClients connects to Secret Manager and Cloud Run. A client that cannot

@@ -232,6 +232,11 @@ func assertNoTrace(t *testing.T, where, text string, canaries []string) {
 }
 
 func TestNoSecretLeaks(t *testing.T) {
+	// A common debugging step; the clients must not log on the tool's
+	// behalf (see TestClientsNeverLogAtDebugLevel), and anything that
+	// reaches the process's own stdout or stderr is checked at the end.
+	t.Setenv("GOOGLE_SDK_GO_LOGGING_LEVEL", "debug")
+	processOutput := captureProcessOutput(t)
 	canaries := []string{canarySMv1, canarySMv2, canaryCross, canaryEnv, canaryLiteral, canaryPlain,
 		canaryFile, canaryDotenv, canaryPolicy, canaryMultiA, canaryMultiB, canaryManifest, canaryExecOut, canaryExecErr,
 		canaryTag, canaryTagPlain, canaryJobPlain}
@@ -358,6 +363,8 @@ func TestNoSecretLeaks(t *testing.T) {
 		assertNoLeak(t, "check of a broken .env, --format "+format, out+errs, canaries)
 	}
 
+	assertNoLeak(t, "the process's own stdout and stderr", processOutput(), canaries)
+
 	// Every file the runs wrote.
 	filepath.WalkDir(h.dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -420,6 +427,9 @@ func TestDemoAndEmulatorDoNotLeak(t *testing.T) {
 		t.Fatalf("found %d values in the demo fixture", len(canaries))
 	}
 	canaries = append(canaries, "staging-jwt-secret-key")
+	t.Setenv("GOOGLE_SDK_GO_LOGGING_LEVEL", "debug")
+	processOutput := captureProcessOutput(t)
+	defer func() { assertNoLeak(t, "the process's own stdout and stderr", processOutput(), canaries) }()
 	h := &harness{t: t, env: map[string]string{}}
 	for _, format := range report.Formats() {
 		code, out, errs := h.run("demo", "--format", format)
