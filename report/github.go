@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/secret-preflight/secret-preflight/internal/ghactions"
 )
 
 // GitHub writes GitHub Actions workflow commands: masks (with Masks set),
@@ -39,10 +41,10 @@ func (g GitHub) Write(w io.Writer, r *Report) error {
 			// Silenced on purpose: no annotation; the log lists it below.
 			continue
 		}
-		ew.printf("%s\n", annotation(f, g.Workspace))
+		ew.command(annotation(f, g.Workspace))
 	}
 	for _, n := range r.Notes {
-		ew.printf("::notice title=%s::%s\n", escapeProperty("secret-preflight note"), escapeData(n))
+		ew.command("::notice title=" + escapeProperty("secret-preflight note") + "::" + escapeData(n))
 	}
 	if r.NotEnforced() {
 		// The annotations above say error; the step's green tick must not
@@ -50,10 +52,10 @@ func (g GitHub) Write(w io.Writer, r *Report) error {
 		ew.printf("::warning title=%s::%s\n", escapeProperty("secret-preflight findings not enforced"), escapeData(verdictLine(r)))
 	}
 	if r.BaselineNote != "" {
-		ew.printf("::notice title=%s::%s\n", escapeProperty("changes since baseline"), escapeData(r.BaselineNote))
+		ew.command("::notice title=" + escapeProperty("changes since baseline") + "::" + escapeData(r.BaselineNote))
 	}
 	for _, c := range r.Changes {
-		ew.printf("::notice title=%s::%s\n", escapeProperty("changes since baseline: "+c.Kind), escapeData(c.Message))
+		ew.command("::notice title=" + escapeProperty("changes since baseline: "+c.Kind) + "::" + escapeData(c.Message))
 	}
 
 	for _, s := range r.Secrets {
@@ -101,7 +103,7 @@ func WriteMasks(w io.Writer, r *Report) error {
 // space in the log.
 func writeMasks(ew *errWriter, r *Report) {
 	for _, line := range maskLines(r) {
-		ew.printf("::add-mask::%s\n", escapeData(line))
+		ew.command("::add-mask::" + ghactions.EscapeMask(line))
 	}
 }
 
@@ -113,7 +115,11 @@ func maskLines(r *Report) []string {
 			if !c.Value.IsSet() {
 				continue
 			}
-			split := func(r rune) bool { return r == '\n' || r == '\r' }
+			// NEL, LS and PS too: ghactions.EscapeMask keeps them, and a
+			// stricter reader than the runner would break the line there.
+			split := func(r rune) bool {
+				return r == '\n' || r == '\r' || r == '\u0085' || r == '\u2028' || r == '\u2029'
+			}
 			for _, line := range strings.FieldsFunc(string(c.Value.Reveal()), split) {
 				line = strings.TrimSpace(line)
 				if line == "" || seen[line] {
@@ -179,29 +185,28 @@ func annotation(f *Finding, workspace string) string {
 // writeGroup writes body in a collapsed ::group::. The body holds text from
 // the config, the cloud and error messages, so command processing is
 // stopped around it: a line of it that reads like ::add-mask:: or ::error
-// must not be run. The resume token is a digest of the body, which the
+// must not be run. In Actions the CLI also makes the body inert
+// (ghactions.Writer); the block guards the file form of this format. The resume token is a digest of the body, which the
 // body cannot contain, and it keeps the output reproducible.
 func writeGroup(ew *errWriter, title string, body []byte) {
 	sum := sha256.Sum256(body)
 	token := "sp-" + hex.EncodeToString(sum[:16])
-	ew.printf("::group::%s\n::stop-commands::%s\n", escapeData(title), token)
+	ew.command("::group::" + escapeData(title))
+	ew.command("::stop-commands::" + token)
 	ew.Write(body)
 	if len(body) > 0 && body[len(body)-1] != '\n' {
 		ew.printf("\n")
 	}
-	ew.printf("::%s::\n::endgroup::\n", token)
+	ew.command("::" + token + "::")
+	ew.command("::endgroup::")
 }
 
 // escapeData escapes the message of a workflow command.
-func escapeData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
-}
+func escapeData(s string) string { return ghactions.EscapeData(s) }
 
 // escapeProperty escapes a property value (title=, file=) of a workflow
 // command, where : and , end the value.
-func escapeProperty(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
-}
+func escapeProperty(s string) string { return ghactions.EscapeProperty(s) }
 
 // WriteGitHubOutputs writes the step outputs result, errors, warnings and
 // report (a JSON report's path, or empty) in the syntax of the

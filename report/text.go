@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/secret-preflight/secret-preflight/internal/ghactions"
 )
 
 // Text is the terminal report: a verdict line, a table of consumers per
@@ -197,6 +199,14 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	n, err := e.w.Write(p)
 	e.err = err
 	return n, err
+}
+
+// command writes one workflow command, on a line of its own; through
+// ghactions.WriteCommand so that in Actions it reaches the runner as one.
+func (e *errWriter) command(line string) {
+	if e.err == nil {
+		e.err = ghactions.WriteCommand(e.w, line)
+	}
 }
 
 func (e *errWriter) printf(format string, a ...any) {

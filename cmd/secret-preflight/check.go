@@ -190,8 +190,8 @@ func readBaseline(path string) (*report.Report, error) {
 
 // emit writes every destination, appends the markdown summary and the
 // step outputs in GitHub Actions, and returns the exit code. A report or
-// output that cannot be written is a failed run: CI must not pass on a
-// report nobody can read.
+// output that cannot be written is exit 2 (DESIGN.md section 4): CI must
+// not pass, nor fail for another reason, on a report nobody can read.
 func emit(rep *report.Report, outs []output, e *env, stdout, stderr io.Writer) int {
 	code := rep.ExitCode()
 	// In GitHub Actions every resolved value is masked before anything
@@ -204,7 +204,7 @@ func emit(rep *report.Report, outs []output, e *env, stdout, stderr io.Writer) i
 	if inActions && !masksOnStdout {
 		if err := report.WriteMasks(stderr, rep); err != nil {
 			fmt.Fprintf(stderr, "secret-preflight: masking values: %v\n", err)
-			code = max(code, exitFindings)
+			code = exitUsage
 		}
 	}
 	write := func(format string, masks bool, w io.Writer) error {
@@ -227,7 +227,7 @@ func emit(rep *report.Report, outs []output, e *env, stdout, stderr io.Writer) i
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "secret-preflight: writing %s report to %s: %v\n", o.format, o.path, err)
-			code = max(code, exitFindings)
+			code = exitUsage
 		} else if o.format == "json" && o.path != "-" && jsonPath == "" {
 			jsonPath = o.path
 		}
@@ -235,12 +235,12 @@ func emit(rep *report.Report, outs []output, e *env, stdout, stderr io.Writer) i
 	if p := e.get("GITHUB_STEP_SUMMARY"); p != "" {
 		if err := writeFile(p, os.O_CREATE|os.O_APPEND|os.O_WRONLY, func(w io.Writer) error { return write("markdown", false, w) }); err != nil {
 			fmt.Fprintf(stderr, "secret-preflight: writing the step summary: %v\n", err)
-			code = max(code, exitFindings)
+			code = exitUsage
 		}
 	}
 	if err := appendGitHubOutputs(e, rep, jsonPath); err != nil {
 		fmt.Fprintf(stderr, "secret-preflight: writing the step outputs: %v\n", err)
-		code = max(code, exitFindings)
+		code = exitUsage
 	}
 	return code
 }

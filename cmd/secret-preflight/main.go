@@ -9,10 +9,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/secret-preflight/secret-preflight/internal/ghactions"
 	"github.com/secret-preflight/secret-preflight/internal/retry"
 )
 
@@ -42,6 +45,9 @@ type env struct {
 	// retry.DefaultInitial), so tests of transient faults run in
 	// milliseconds.
 	retryInitial time.Duration
+	// beforeCommand, when set, runs just before the command: tests use it
+	// to make a command panic. Nil in the real program.
+	beforeCommand func(cmd string)
 }
 
 // retryPolicy is the retry policy of a command run with this --timeout.
@@ -85,12 +91,97 @@ Exit codes: 0 pass, 1 findings at or above --fail-on, 2 bad usage or config,
 3 incomplete (something could not be checked).
 `
 
-func run(ctx context.Context, args []string, e *env, stdout, stderr io.Writer) int {
+// run is the program. Everything it prints goes through here:
+//
+//   - in GitHub Actions (GITHUB_ACTIONS=true), stdout and stderr are made
+//     inert (internal/ghactions): no text from a config, a manifest or an
+//     API answer can form a workflow command, only the tool's own masks,
+//     annotations and groups do;
+//   - an output that could not be written is exit 2, whatever the run
+//     found: CI must not pass, or fail for another reason, on a report
+//     nobody could read;
+//   - a panic is exit 3 (nothing was checked to the end) with a one-line
+//     message that names the panic's type and where it happened, never
+//     its value, which could hold a secret.
+func run(ctx context.Context, args []string, e *env, stdout, stderr io.Writer) (code int) {
+	outW, errW := &outputWriter{w: stdout}, &outputWriter{w: stderr}
+	stdout, stderr = outW, errW
+	var actions []*ghactions.Writer
+	if e.get("GITHUB_ACTIONS") == "true" {
+		ghOut, ghErr := ghactions.NewWriter(outW), ghactions.NewWriter(errW)
+		stdout, stderr = ghOut, ghErr
+		actions = append(actions, ghOut, ghErr)
+	}
+	defer func() {
+		panicked := false
+		if p := recover(); p != nil {
+			panicked = true
+			fmt.Fprintf(stderr, "secret-preflight: internal error: %s; the run stopped before checking everything (exit 3). This is a bug: please report it with this line.\n", panicSummary(p))
+			code = exitIncomplete
+		}
+		for _, w := range actions {
+			_ = w.Flush() // its error is the outputWriter's
+		}
+		if outW.err != nil && !panicked {
+			fmt.Fprintf(stderr, "secret-preflight: cannot write to stdout: %v\n", outW.err)
+			code = exitUsage
+		}
+		if errW.err != nil && !panicked {
+			code = exitUsage
+		}
+	}()
+	return dispatch(ctx, args, e, stdout, stderr)
+}
+
+// outputWriter remembers the first error writing to a stream, since most
+// prints do not check it; after an error it writes nothing more.
+type outputWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (o *outputWriter) Write(p []byte) (int, error) {
+	if o.err != nil {
+		return 0, o.err
+	}
+	n, err := o.w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	o.err = err
+	return n, err
+}
+
+// panicSummary describes a recovered panic by its type and the function
+// and line that panicked. The panic's value is left out: it may be an
+// error or a string that quotes a value.
+func panicSummary(p any) string {
+	pcs := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(1, pcs)])
+	afterPanic := false
+	for {
+		f, more := frames.Next()
+		switch {
+		case f.Function == "runtime.gopanic":
+			afterPanic = true
+		case afterPanic && !strings.HasPrefix(f.Function, "runtime."):
+			return fmt.Sprintf("panic (%T) in %s (%s:%d)", p, f.Function, filepath.Base(f.File), f.Line)
+		}
+		if !more {
+			return fmt.Sprintf("panic (%T)", p)
+		}
+	}
+}
+
+func dispatch(ctx context.Context, args []string, e *env, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
 	cmd, rest := args[0], args[1:]
+	if e.beforeCommand != nil {
+		e.beforeCommand(cmd)
+	}
 	switch cmd {
 	case "check":
 		return runCheck(ctx, rest, e, stdout, stderr)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/secret-preflight/secret-preflight/checks"
 	"github.com/secret-preflight/secret-preflight/config"
+	"github.com/secret-preflight/secret-preflight/internal/ghactions"
 	"github.com/secret-preflight/secret-preflight/preflight"
 	"github.com/secret-preflight/secret-preflight/report"
 	"github.com/secret-preflight/secret-preflight/secret"
@@ -107,9 +108,12 @@ func runToken(ctx context.Context, args []string, e *env, stdout, stderr io.Writ
 	if e.get("GITHUB_ACTIONS") == "true" {
 		if err := report.WriteMasks(stdout, rep); err != nil {
 			fmt.Fprintf(stderr, "secret-preflight: masking values: %v\n", err)
-			return exitFindings
+			return exitUsage
 		}
-		fmt.Fprintf(stdout, "::add-mask::%s\n", tok)
+		if err := ghactions.WriteCommand(stdout, "::add-mask::"+ghactions.EscapeMask(tok)); err != nil {
+			fmt.Fprintf(stderr, "secret-preflight: masking the token: %v\n", err)
+			return exitUsage
+		}
 	}
 
 	now := time.Now()

@@ -137,6 +137,19 @@ func (s *Server) SetFaultTimes(method, resource string, code codes.Code, n int) 
 	s.st.faults[callKey{method, s.st.projects.canonical(resource)}].left = n
 }
 
+// SetFaultMessage is SetFault with the error message the server answers,
+// e.g. text an attacker-controlled service might reflect, to test how the
+// tool prints error messages.
+func (s *Server) SetFaultMessage(method, resource string, code codes.Code, msg string) {
+	s.SetFault(method, resource, code)
+	if code == codes.OK {
+		return
+	}
+	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
+	s.st.faults[callKey{method, s.st.projects.canonical(resource)}].msg = msg
+}
+
 // ClearFaults removes every fault set by SetFault.
 func (s *Server) ClearFaults() {
 	s.st.mu.Lock()
@@ -183,7 +196,11 @@ func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 	s.st.mu.Lock()
 	s.st.calls[method]++
 	s.st.callsFor[callKey{method, resource}]++
-	code, faulted := s.st.fault(method, resource)
+	var f *fault // a copy: SetFault may change the original once unlocked
+	if p := s.st.fault(method, resource); p != nil {
+		cp := *p
+		f = &cp
+	}
 	latency := s.st.latency
 	s.st.mu.Unlock()
 
@@ -197,15 +214,19 @@ func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 		}
 	}
 
-	if faulted {
-		return nil, faultError(run, method, resource, code)
+	switch {
+	case f == nil:
+	case f.msg != "":
+		return nil, status.Error(f.code, f.msg)
+	default:
+		return nil, faultError(run, method, resource, f.code)
 	}
 	return handler(ctx, req)
 }
 
-// fault returns the most specific fault for a call, and uses up one of its
-// calls when it is limited. st.mu must be held.
-func (st *state) fault(method, resource string) (codes.Code, bool) {
+// fault returns the most specific fault for a call, or nil, and uses up
+// one of its calls when it is limited. st.mu must be held.
+func (st *state) fault(method, resource string) *fault {
 	canon := st.projects.canonical(resource)
 	for _, k := range []callKey{{method, canon}, {method, ""}, {"", canon}, {"", ""}} {
 		if f, ok := st.faults[k]; ok {
@@ -215,10 +236,10 @@ func (st *state) fault(method, resource string) (codes.Code, bool) {
 					delete(st.faults, k)
 				}
 			}
-			return f.code, true
+			return f
 		}
 	}
-	return codes.OK, false
+	return nil
 }
 
 // permission is the IAM permission the real services check for method, so

@@ -42,6 +42,7 @@ type callKey struct{ method, resource string }
 type fault struct {
 	code codes.Code
 	left int
+	msg  string // SetFaultMessage; empty: worded like the real service
 }
 
 type secretEntry struct {
