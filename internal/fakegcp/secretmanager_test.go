@@ -272,3 +272,23 @@ func TestFaultTimes(t *testing.T) {
 		t.Errorf("calls = %d, want 3", got)
 	}
 }
+
+func TestFaultMessage(t *testing.T) {
+	s := newBasicServer(t)
+	sm := newSecretManagerClient(t, s)
+	ctx := context.Background()
+	latest := jwtByID + "/versions/latest"
+	access := func() error {
+		_, err := sm.AccessSecretVersion(ctx, &secretmanagerpb.AccessSecretVersionRequest{Name: latest})
+		return err
+	}
+	s.SetFaultMessage("AccessSecretVersion", latest, codes.Internal, "::set-output name=x::y")
+	checkStatus(t, access(), codes.Internal, "::set-output name=x::y")
+	// A later SetFault on the same call words its error as usual.
+	s.SetFault("AccessSecretVersion", latest, codes.NotFound)
+	checkStatus(t, access(), codes.NotFound, "Secret Version ["+latest+"] not found.")
+	s.SetFault("AccessSecretVersion", latest, codes.OK)
+	if err := access(); err != nil {
+		t.Errorf("after codes.OK: %v", err)
+	}
+}

@@ -1,0 +1,314 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"google.golang.org/grpc/codes"
+
+	"github.com/secret-preflight/secret-preflight/internal/ghactions/runnertest"
+	"github.com/secret-preflight/secret-preflight/report"
+)
+
+// hostileNames are what a pull request could put in a name, a value
+// quoted in an error, or an API answer, each trying to run a workflow
+// command whose data or property holds PWN. None has a "/", so each can
+// also be a Cloud Run service or revision name in the fake.
+var hostileNames = []string{
+	"::set-output name=PWN::PWN",
+	"##[add-mask]PWN",
+	"##[set-env name=PWN;]PWN",
+	"  ::warning::PWN",
+	"x\r::set-env name=PWN::PWN",
+	"x\n::add-path::PWN",
+	"x\r\n\t::error::PWN",
+	"x\u2028::set-output name=PWN::PWN",
+	"x\u0085\u00a0::save-state name=PWN::PWN",
+	"x ##[error]PWN ##[debug]PWN",
+	"::stop-commands::PWN",
+	"\u200b::notice::PWN",
+}
+
+// hostileValue is a Secret Manager value shaped like commands: the tool
+// masks it line by line, and the masks must not become anything else.
+const hostileValue = "::set-output name=v::PWN-value-0123456789abcdef0123456789\n##[add-mask]PWN-value-second-line-0123456789"
+
+// q quotes s for a YAML double-quoted scalar (Go escapes are YAML escapes).
+func q(s string) string { return strconv.Quote(s) }
+
+// hostileWorld is a fake cloud, a config, a manifest and an environment
+// whose every name is h.
+type hostileWorld struct {
+	*harness
+	h                    string
+	cfg, badCfg, fixture string
+	badFixture           string
+	values               []string // every value the tool may mask
+}
+
+func newHostileWorld(t *testing.T, h string) *hostileWorld {
+	const v1 = "hostile-world-key-1-0123456789abcdef0123456789"
+	fixture := `
+projects: {stg: "111111111111"}
+secrets:
+  - name: projects/stg/secrets/jwt
+    versions:
+      - {value: "` + v1 + `"}
+  - name: projects/stg/secrets/odd
+    versions:
+      - {value: ` + q(hostileValue) + `}
+services:
+  - name: projects/stg/locations/us-central1/services/api
+    trafficStatuses:
+      - {type: TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION, revision: ` + q(h) + `, percent: 50}
+      - {type: TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION, revision: api-1, percent: 50}
+    template:
+      containers:
+        - name: ` + q(h) + `
+          env:
+            - {name: JWT_SECRET, valueSource: {secretKeyRef: {secret: jwt, version: latest}}}
+  - name: projects/stg/locations/us-central1/services/denied
+  - name: ` + q("projects/stg/locations/us-central1/services/"+h) + `
+    template:
+      containers:
+        - name: ` + q(h) + `
+          env:
+            - {name: ` + q(h) + `, valueSource: {secretKeyRef: {secret: jwt, version: latest}}}
+revisions:
+  - name: ` + q("projects/stg/locations/us-central1/services/api/revisions/"+h) + `
+    containers:
+      - name: ` + q(h) + `
+        ports: [{containerPort: 8080}]
+        env:
+          - {name: JWT_SECRET, valueSource: {secretKeyRef: {secret: jwt, version: latest}}}
+          - {name: ` + q(h) + `, value: "x"}
+          - {name: ODD, valueSource: {secretKeyRef: {secret: odd, version: latest}}}
+          - {name: GONE, valueSource: {secretKeyRef: {secret: ` + q(h) + `, version: latest}}}
+  - name: projects/stg/locations/us-central1/services/api/revisions/api-1
+    containers:
+      - name: app
+        env:
+          - {name: JWT_SECRET, valueSource: {secretKeyRef: {secret: jwt, version: "1"}}}
+          - {name: GONE, valueSource: {secretKeyRef: {secret: jwt, version: "9"}}}
+          - {name: ODD, valueSource: {secretKeyRef: {secret: odd, version: latest}}}
+`
+	w := &hostileWorld{harness: newHarness(t, fixture), h: h, values: []string{v1, hostileValue, "runner-literal-0123456789abcdef0123456789"}}
+	w.srv.SetFaultMessage("GetService", "projects/stg/locations/us-central1/services/denied", codes.PermissionDenied, "denied: "+h+"\n"+h)
+	w.srv.SetFaultMessage("AccessSecretVersion", "projects/stg/secrets/jwt/versions/9", codes.NotFound, h)
+	w.fixture = w.write("fixture.yaml", fixture)
+	w.badFixture = w.write("bad-fixture.yaml", "secrets:\n  - name: "+q(h)+"\n    "+q(h)+": 1\n")
+	manifest := w.write(h+".yaml", `apiVersion: serving.knative.dev/v1
+kind: Service
+metadata: {name: `+q(h)+`}
+spec:
+  template:
+    spec:
+      containers:
+        - name: `+q(h)+`
+          env:
+            - {name: JWT_SECRET, valueFrom: {secretKeyRef: {name: jwt, key: "1"}}}
+            - {name: `+q(h)+`, value: "x"}
+`)
+	w.write("broken.yaml", "spec:\n  template: {{ "+q(h)+" }\n")
+	w.cfg = w.write("secret-preflight.yaml", `version: 1
+gcp: {project: stg, region: us-central1}
+secrets:
+  - name: `+q(h)+`
+    jwt: {algorithm: HS256}
+    must_differ_from: [other]
+    runner: {chain: [{env: RUNNER_KEY}, {literal: "runner-literal-0123456789abcdef0123456789"}]}
+    services:
+      - {cloudrun: api, chain: [JWT_SECRET, ODD, GONE]}
+      - {cloudrun: api, container: `+q(h)+`, chain: [JWT_SECRET]}
+      - {cloudrun: denied, chain: [JWT_SECRET]}
+      - {manifest: `+q(manifest)+`, chain: [JWT_SECRET]}
+      - {manifest: `+q(filepath.Join(w.dir, "broken.yaml"))+`, chain: [JWT_SECRET]}
+      - {set_secrets: "JWT_SECRET=jwt:1", name: `+q(h)+`, chain: [JWT_SECRET]}
+  - name: other
+    runner: {chain: [{env: RUNNER_KEY}]}
+    services:
+      - {cloudrun: api, chain: [ODD]}
+      - {cloudrun: api, chain: [GONE]}
+`)
+	w.badCfg = w.write("bad.yaml", `version: 1
+gcp: {project: `+q(h)+`, region: `+q(h)+`}
+secrets:
+  - name: `+q(h)+`
+    `+q(h)+`: 1
+    must_differ_from: [`+q(h)+`]
+    runner: {chain: [`+q(h)+`, {literal: `+q(h)+`}, {secretmanager: `+q(h)+`}]}
+    services:
+      - {cloudrun: `+q(h)+`, chain: [`+q(h)+`]}
+      - {set_secrets: `+q(h)+`, chain: [X]}
+`)
+	w.env["RUNNER_KEY"] = v1
+	w.env["TOKEN"] = signHS256(t, v1, jwt.MapClaims{"exp": time.Now().Add(time.Hour).Unix()})
+	w.env["GITHUB_ACTIONS"] = "true"
+	w.env["GITHUB_WORKSPACE"] = w.dir
+	return w
+}
+
+// actionsCases are the ways of running the tool that the Actions test
+// drives with hostile names. To cover a new command, format or output path
+// (SARIF, merge, probes...), add one entry here; a new report format is
+// covered for check and demo as soon as report.Formats lists it.
+var actionsCases = []actionsCase{
+	{"check default format", func(w *hostileWorld) []string { return []string{"check", "-c", w.cfg} }},
+	{"check with every output", func(w *hostileWorld) []string {
+		args := []string{"check", "-c", w.cfg, "--format", "json"}
+		for _, f := range report.Formats() {
+			args = append(args, "--output", f+"="+filepath.Join(w.dir, "out."+f))
+		}
+		return args
+	}},
+	{"check --baseline", func(w *hostileWorld) []string {
+		return []string{"check", "-c", w.cfg, "--baseline", filepath.Join(w.dir, "out.json")}
+	}},
+	{"check --only", func(w *hostileWorld) []string { return []string{"check", "-c", w.cfg, "--only", w.h} }},
+	{"check bad config", func(w *hostileWorld) []string { return []string{"check", "-c", w.badCfg} }},
+	{"check bad flags", func(w *hostileWorld) []string {
+		return []string{"check", "-c", w.cfg, "--fail-on", w.h, "--output", w.h + "=x", "--" + w.h}
+	}},
+	{"check bad output format", func(w *hostileWorld) []string { return []string{"check", "-c", w.cfg, "--output", w.h + "=x"} }},
+	{"check bad fail-on", func(w *hostileWorld) []string { return []string{"check", "-c", w.cfg, "--fail-on", w.h} }},
+	{"check missing config", func(w *hostileWorld) []string { return []string{"check", "-c", filepath.Join(w.dir, w.h)} }},
+	{"check baseline not JSON", func(w *hostileWorld) []string { return []string{"check", "-c", w.cfg, "--baseline", w.badCfg} }},
+	{"validate", func(w *hostileWorld) []string { return []string{"validate", "-c", w.cfg} }},
+	{"validate bad config", func(w *hostileWorld) []string { return []string{"validate", "-c", w.badCfg} }},
+	{"init", func(w *hostileWorld) []string { return []string{"init", "--project", "stg", "--region", "us-central1"} }},
+	{"init every region", func(w *hostileWorld) []string { return []string{"init", "--project", "stg", "--region", "-"} }},
+	{"init bad flags", func(w *hostileWorld) []string { return []string{"init", "--project", w.h, "--region", w.h} }},
+	{"token", func(w *hostileWorld) []string {
+		return []string{"token", "-c", w.cfg, "--secret", w.h, "--token-env", "TOKEN"}
+	}},
+	{"token unknown secret", func(w *hostileWorld) []string {
+		return []string{"token", "-c", w.cfg, "--secret", w.h + "?", "--token-env", "TOKEN"}
+	}},
+	{"token not a JWT", func(w *hostileWorld) []string { return []string{"token", "-c", w.cfg, "--secret", w.h, "--token", w.h} }},
+	{"emulator", func(w *hostileWorld) []string { return []string{"emulator", "--fixture", w.fixture} }},
+	{"emulator bad fixture", func(w *hostileWorld) []string { return []string{"emulator", "--fixture", w.badFixture} }},
+	{"version", func(w *hostileWorld) []string { return []string{"version"} }},
+	{"help", func(w *hostileWorld) []string { return []string{"help"} }},
+	{"unknown command", func(w *hostileWorld) []string { return []string{w.h} }},
+	{"unknown flag", func(w *hostileWorld) []string { return []string{"validate", "--" + w.h} }},
+}
+
+// actionsCase is one run of the tool: a name and its arguments.
+type actionsCase struct {
+	name string
+	args func(w *hostileWorld) []string
+}
+
+// everyActionsCase is actionsCases plus check and demo in every format.
+func everyActionsCase() []actionsCase {
+	cases := append([]actionsCase(nil), actionsCases...)
+	for _, f := range report.Formats() {
+		cases = append(cases,
+			actionsCase{"check --format " + f, func(w *hostileWorld) []string { return []string{"check", "-c", w.cfg, "--format", f} }},
+			actionsCase{"demo --format " + f, func(w *hostileWorld) []string { return []string{"demo", "--format", f} }})
+	}
+	return cases
+}
+
+// ownTitle is the title of an annotation the tool writes.
+var ownTitle = regexp.MustCompile(`(?s)^(SP\d{3}( .*)?|secret-preflight note|changes since baseline(: [a-z_]+)?)$`)
+
+// ownGroups are the title prefixes of the tool's own ::group:: commands;
+// a new group in the github format adds its prefix here.
+var ownGroups = []string{"secret ", "ignored findings", "live probes"}
+
+// stopToken is the token of the tool's own stop-commands blocks.
+var stopToken = regexp.MustCompile(`^sp-[0-9a-f]{32}$`)
+
+// In GitHub Actions, every byte the tool prints on stdout and stderr, for
+// every command and format, is inert for the runner except its own masks,
+// annotations and groups: hostile names in the config, the manifests, the
+// fake cloud's answers and its error messages run no command.
+func TestActionsOutputRunsOnlyOwnCommands(t *testing.T) {
+	for i, h := range hostileNames {
+		w := newHostileWorld(t, h)
+		allowedMasks := map[string]bool{}
+		for _, v := range append(w.values, w.env["TOKEN"]) {
+			for _, line := range runnertest.Lines(v) {
+				allowedMasks[strings.TrimSpace(line)] = true
+			}
+		}
+		for _, c := range everyActionsCase() {
+			args := c.args(w)
+			name := fmt.Sprintf("%s/hostile-%d", c.name, i)
+			ctx, cancel := context.WithCancel(context.Background())
+			if args[0] == "emulator" {
+				cancel() // serve, print the address, and return at once
+			}
+			var out, errb bytes.Buffer
+			code := run(ctx, args, &env{lookup: func(k string) (string, bool) { v, ok := w.env[k]; return v, ok }}, &out, &errb)
+			cancel()
+			if strings.Contains(errb.String(), "internal error") {
+				t.Errorf("%s: exit %d with an internal error:\n%s", name, code, errb.String())
+			}
+			for stream, text := range map[string]string{"stdout": out.String(), "stderr": errb.String()} {
+				assertOnlyOwnCommands(t, name+" "+stream, text, allowedMasks)
+			}
+			if args[0] == "check" && slices.Contains(args, "json") && args[len(args)-1] == "json" {
+				assertLosslessJSON(t, name, out.Bytes(), h)
+			}
+		}
+	}
+}
+
+// assertLosslessJSON checks that the inert JSON report still decodes, to
+// the names as they were: the escapes Inert uses are JSON's own.
+func assertLosslessJSON(t *testing.T, where string, out []byte, h string) {
+	t.Helper()
+	var r report.Report
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Errorf("%s: stdout is not JSON: %v", where, err)
+		return
+	}
+	if len(r.Secrets) == 0 || r.Secrets[0].Name != h {
+		t.Errorf("%s: the first secret is not named %q: %+v", where, h, r.Secrets)
+	}
+}
+
+func assertOnlyOwnCommands(t *testing.T, where, text string, allowedMasks map[string]bool) {
+	t.Helper()
+	var r runnertest.Runner
+	r.Feed(text)
+	for _, line := range r.Suspicious {
+		t.Errorf("%s: a line reads like a workflow command: %q", where, line)
+	}
+	if r.Stopped() {
+		t.Errorf("%s: a stop-commands block never ends", where)
+	}
+	for _, c := range r.Commands {
+		ok := false
+		switch {
+		case c.Legacy:
+		case c.Resume:
+			ok = true
+		case c.Name == "add-mask":
+			ok = allowedMasks[c.Data]
+		case c.Name == "error" || c.Name == "warning" || c.Name == "notice":
+			ok = ownTitle.MatchString(c.Props["title"])
+		case c.Name == "group":
+			ok = slices.ContainsFunc(ownGroups, func(p string) bool { return strings.HasPrefix(c.Data, p) })
+		case c.Name == "endgroup":
+			ok = c.Data == ""
+		case c.Name == "stop-commands":
+			ok = stopToken.MatchString(c.Data)
+		}
+		if !ok {
+			t.Errorf("%s: the runner would run %q (legacy %v) from line %q", where, c.Name, c.Legacy, c.Line)
+		}
+	}
+}
