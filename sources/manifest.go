@@ -42,9 +42,10 @@ const renderHint = "render it first (envsubst, helm template) and point manifest
 
 // manifestPlaceholderRE matches the placeholder styles found in real
 // unrendered manifests: ${VAR} (envsubst), {{ .Values.x }} (Go, Helm),
-// %VAR% and __VAR__ (sed). It is deliberately narrow: what it matches is
-// quoted in messages, so it must not match text that could be a secret, and
-// __VAR__ must not match inside APP__DB__PASSWORD.
+// %VAR% and __VAR__ (sed). It is deliberately narrow: __VAR__ must not
+// match inside APP__DB__PASSWORD. A match is quoted only where it is known
+// to be a name or a version (checkPlaceholder); hints about a line give
+// its position, since a plain env value may be shaped like a placeholder.
 var manifestPlaceholderRE = regexp.MustCompile(
 	`\$\{[A-Za-z_][A-Za-z0-9_]*\}|\{\{-?\s*[A-Za-z0-9_.$]+\s*-?\}\}|%[A-Z][A-Z0-9_]*%|\b__[A-Z][A-Z0-9_]*__\b`)
 
@@ -117,8 +118,9 @@ func (s *manifestSource) documents() ([]*yaml.Node, error) {
 // (as opposed to scanner) errors it is the line before the construct that
 // failed, so when a placeholder sits on that line or the next, its position
 // is the better one to show: it is almost always the cause. The message
-// keeps none of the manifest's text but the placeholder: yaml.v3 quotes
-// input, and a manifest's plain env values may be secrets.
+// keeps none of the manifest's text, the placeholder included: yaml.v3
+// quotes input, and a manifest's plain env values may be secrets, shaped
+// like a placeholder or not.
 func (s *manifestSource) syntaxError(err error) error {
 	line, col, msg := yamlerr.Locate(s.data, err)
 	if line < 1 {
@@ -129,9 +131,9 @@ func (s *manifestSource) syntaxError(err error) error {
 	}
 	e := &ManifestError{Path: s.path, Line: line, Column: col, Msg: "not valid YAML: " + msg}
 	for _, l := range []int{line, line + 1} {
-		if ph, col, ok := s.placeholderOnLine(l); ok {
+		if _, col, ok := s.placeholderOnLine(l); ok {
 			e.Line, e.Column = l, col
-			e.Msg += fmt.Sprintf("; the file looks like an unrendered template (placeholder %q): %s", ph, renderHint)
+			e.Msg += "; the file looks like an unrendered template (a placeholder starts here): " + renderHint
 			return e
 		}
 	}
@@ -144,8 +146,8 @@ func (s *manifestSource) syntaxError(err error) error {
 // templateHint says why a file that does not parse may be a template, or "".
 func (s *manifestSource) templateHint() string {
 	for i := range s.lines {
-		if ph, col, ok := s.placeholderOnLine(i + 1); ok {
-			return fmt.Sprintf("the file looks like an unrendered template (placeholder %q at %d:%d): %s", ph, i+1, col, renderHint)
+		if _, col, ok := s.placeholderOnLine(i + 1); ok {
+			return fmt.Sprintf("the file looks like an unrendered template (a placeholder at %d:%d): %s", i+1, col, renderHint)
 		}
 	}
 	if bytes.Contains(s.data, []byte("${")) || bytes.Contains(s.data, []byte("{{")) {
@@ -639,9 +641,11 @@ func (p *docParser) checkPlaceholder(n *yaml.Node, value, role string) {
 
 // lineHint adds the template advice when the offending node's line holds a
 // placeholder: `name: {{ .Values.x }}` parses as a mapping, not a string.
+// It gives the placeholder's position, not its text: the line may hold a
+// plain env value too.
 func (p *docParser) lineHint(n *yaml.Node) string {
-	if ph, _, ok := p.src.placeholderOnLine(n.Line); ok {
-		return fmt.Sprintf("; the file looks like an unrendered template (placeholder %q): %s", ph, renderHint)
+	if _, col, ok := p.src.placeholderOnLine(n.Line); ok {
+		return fmt.Sprintf("; the file looks like an unrendered template (a placeholder at %d:%d): %s", n.Line, col, renderHint)
 	}
 	return ""
 }

@@ -235,10 +235,10 @@ func TestParseManifestErrors(t *testing.T) {
 		pos      string
 		contains []string
 	}{
-		{"unrendered-envsubst.yaml", "10:3", []string{"not valid YAML", `unrendered template (placeholder "${TRAFFIC_BLOCK}")`,
+		{"unrendered-envsubst.yaml", "10:3", []string{"not valid YAML", `unrendered template (a placeholder starts here)`,
 			"render it first (envsubst, helm template) and point manifest: at the output"}},
-		{"unrendered-percent.yaml", "9:23", []string{"not valid YAML", `"%DATE_UPDATED%"`, "render it first"}},
-		{"unrendered-helm.yaml", "4:9", []string{"metadata.name must be a string, found a mapping", `"{{ .Values.serviceName }}"`, "render it first"}},
+		{"unrendered-percent.yaml", "9:23", []string{"not valid YAML", "unrendered template (a placeholder starts here)", "render it first"}},
+		{"unrendered-helm.yaml", "4:9", []string{"metadata.name must be a string, found a mapping", "unrendered template (a placeholder at 4:9)", "render it first"}},
 		{"not-a-service.yaml", "1:1", []string{`apiVersion "v1" kind "ConfigMap" is not a Cloud Run service`}},
 		{"no-containers.yaml", "8:19", []string{"spec.template.spec.containers is missing or empty"}},
 		// yaml.v3 names neither line nor anchor safely; the alias is found
@@ -322,6 +322,33 @@ func TestParseManifestInline(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkProblems(t, ws[0].Problems, tt.problems)
+		})
+	}
+}
+
+// A plain env value may be shaped like a placeholder; the hints that a
+// broken file is an unrendered template point at it without quoting it.
+func TestManifestErrorsNeverQuoteAPlaceholderShapedValue(t *testing.T) {
+	const v2 = "template:\n  containers:\n  - env:\n"
+	tests := []struct{ name, data, pos string }{
+		{"YAML error on the value's line", v2 + "    - name: A\n      value: ${CANARY_PH_1} x: y\n", "5:14"},
+		{"YAML error on the next line", v2 + "    - name: A\n      value: %CANARY_PH_2%\n     bad: [\n", ""},
+		{"a mapping beside it on one line", v2 + "    - {name: A, value: \"{{ CANARY_PH_3 }}\"}\n    - {name: B, value: {{ CANARY_PH_3 }}}\n", ""},
+		{"a wrong type on its line", "template:\n  containers: [{env: [{name: A, value: __CANARY_PH_4__}, {name: B, value: [x]}]}]\n", "2:"},
+		{"an error elsewhere", v2 + "    - name: A\n      value: ${CANARY_PH_5}\n  x: [\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseManifest("m.yaml", []byte(tt.data))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if strings.Contains(err.Error(), "CANARY_PH") {
+				t.Errorf("the error quotes the value: %v", err)
+			}
+			if !strings.Contains(err.Error(), "m.yaml:"+tt.pos) {
+				t.Errorf("error %q does not name m.yaml:%s", err, tt.pos)
+			}
 		})
 	}
 }

@@ -50,6 +50,9 @@ const (
 	canaryTag      = "CANARY-tagged-Cc7Vv8Bb9Nn0Mm1Aa2Ss3Dd"
 	canaryTagPlain = "CANARY-tag-plain-Ff4Gg5Hh6Jj7Kk8Ll9Zz"
 	canaryJobPlain = "CANARY-job-plain-Xx1Cc2Vv3Bb4Nn5Mm6Qq"
+	// A plain env value shaped like a template placeholder, on a manifest
+	// line that does not parse.
+	canaryPlaceholder = "CANARY_placeholder_Aa1Bb2Cc3Dd4Ee5Ff6"
 )
 
 var leakFixture = `
@@ -321,6 +324,9 @@ func TestNoSecretLeaks(t *testing.T) {
 		// init reads the same templates, plain values included.
 		{"init", "--project", "stg", "--region", "us-central1"},
 		{"init", "--project", "stg", "--region", "us-central1", "-o", filepath.Join(h.dir, "init.yaml")},
+		// A wrong path given to --baseline: a file of secrets.
+		{"check", "-c", cfg, "--baseline", filepath.Join(h.dir, "key.txt")},
+		{"check", "-c", cfg, "--baseline", filepath.Join(h.dir, ".env")},
 	} {
 		_, out, errs := h.run(c...)
 		assertNoLeak(t, strings.Join(c, " "), out+errs, canaries)
@@ -363,6 +369,18 @@ func TestNoSecretLeaks(t *testing.T) {
 		assertNoLeak(t, "check of a broken .env, --format "+format, out+errs, canaries)
 	}
 
+	// A manifest that does not parse, with a placeholder-shaped plain
+	// value on the broken line: the template hint must not quote it.
+	brokenSvc := h.write("broken-svc.yaml", strings.Replace(leakManifest, `value: "`+canaryManifest+`"}`, "value: ${"+canaryPlaceholder+"} x: y}", 1))
+	brokenCfg := h.write("broken-manifest.yaml", "version: 1\nsecrets:\n  - name: s\n    services:\n      - {manifest: "+brokenSvc+", chain: [INLINE]}\n")
+	for _, format := range formats {
+		code, out, errs := h.run("check", "-c", brokenCfg, "--format", format)
+		if code != exitIncomplete || !strings.Contains(out, "unrendered template") {
+			t.Errorf("check of a broken manifest --format %s: exit %d, want 3 and a template hint\n%s%s", format, code, out, errs)
+		}
+		assertNoLeak(t, "check of a broken manifest --format "+format, out+errs, append(canaries, canaryPlaceholder))
+	}
+
 	assertNoLeak(t, "the process's own stdout and stderr", processOutput(), canaries)
 
 	// Every file the runs wrote.
@@ -372,7 +390,7 @@ func TestNoSecretLeaks(t *testing.T) {
 		}
 		switch filepath.Base(p) {
 		case "key.txt", ".env", ".env-broken", "secret-preflight.yaml", "bad-keys.yaml", "bad-anchor.yaml", "bad-typo.yaml",
-			"bad-dotenv-key.yaml", "bad-set-secrets.yaml", "broken-dotenv.yaml", "svc.yaml":
+			"bad-dotenv-key.yaml", "bad-set-secrets.yaml", "broken-dotenv.yaml", "svc.yaml", "broken-svc.yaml", "broken-manifest.yaml":
 			return nil // inputs
 		}
 		b, err := os.ReadFile(p)
