@@ -1,7 +1,11 @@
 package report
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"slices"
 	"strings"
 
@@ -59,9 +63,13 @@ func Compare(cur, base *Report) {
 		notes = append(notes, "the baseline used a different SECRET_PREFLIGHT_FINGERPRINT_KEY (fingerprint_key_id differs), so only versions were compared")
 	}
 
+	// A baseline comes from a file: ReadBaseline refuses null entries, and
+	// Compare skips them too rather than panic.
 	baseSecrets := map[string]*Secret{}
 	for _, s := range base.Secrets {
-		baseSecrets[s.Name] = s
+		if s != nil {
+			baseSecrets[s.Name] = s
+		}
 	}
 	curSecrets := map[string]bool{}
 	var changes []Change
@@ -75,7 +83,7 @@ func Compare(cur, base *Report) {
 	}
 	var missing []string
 	for _, s := range base.Secrets {
-		if !curSecrets[s.Name] {
+		if s != nil && !curSecrets[s.Name] {
 			missing = append(missing, s.Name)
 		}
 	}
@@ -98,7 +106,9 @@ func compareConsumers(s, bs *Secret, stable bool) []Change {
 	var out []Change
 	old := map[string]*Consumer{}
 	for _, c := range bs.Consumers {
-		old[c.ID] = c
+		if c != nil {
+			old[c.ID] = c
+		}
 	}
 	seen := map[string]bool{}
 	for _, c := range s.Consumers {
@@ -131,7 +141,7 @@ func compareConsumers(s, bs *Secret, stable bool) []Change {
 		}
 	}
 	for _, b := range bs.Consumers {
-		if !seen[b.ID] {
+		if b != nil && !seen[b.ID] {
 			out = append(out, Change{
 				Kind: ConsumerDisappeared, Secret: s.Name, Consumer: b.ID, From: consumerState(b),
 				Message: fmt.Sprintf("%s: %s disappeared (was %s): revision retired, traffic moved or consumer removed", s.Name, consumerLabel(b), consumerState(b)),
@@ -174,7 +184,9 @@ func compareFindings(cur, base *Report, checked map[string]bool) []Change {
 	var out []Change
 	left := map[string]int{}
 	for _, f := range base.Findings {
-		left[findingKey(f)]++
+		if f != nil {
+			left[findingKey(f)]++
+		}
 	}
 	matched := map[string]int{}
 	for _, f := range cur.Findings {
@@ -190,6 +202,9 @@ func compareFindings(cur, base *Report, checked map[string]bool) []Change {
 		})
 	}
 	for _, f := range base.Findings {
+		if f == nil {
+			continue
+		}
 		k := findingKey(f)
 		if matched[k] > 0 {
 			matched[k]--
@@ -224,4 +239,70 @@ func writeChangesText(ew *errWriter, r *Report) {
 	for _, c := range r.Changes {
 		ew.printf("  %-20s %s\n", c.Kind, c.Message)
 	}
+}
+
+// ReadBaseline reads a --baseline file: a report written by the JSON
+// format. Anything else (not JSON, another schema, a secret, consumer or
+// finding that is null or nameless) is an error, never a panic later.
+//
+// The errors quote nothing of the file: a wrong path given to --baseline
+// may name a file of secrets. They give a byte offset, a field path (the
+// report's own JSON names) or a JSON kind instead.
+func ReadBaseline(rd io.Reader) (*Report, error) {
+	dec := json.NewDecoder(rd)
+	var r Report
+	if err := dec.Decode(&r); err != nil {
+		return nil, describeJSONError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("not a JSON report: more data after the report (from byte %d)", dec.InputOffset())
+	}
+	if r.Schema != Schema {
+		return nil, fmt.Errorf("not a JSON report: its schema is not %s", Schema)
+	}
+	for i, s := range r.Secrets {
+		if s == nil || s.Name == "" {
+			return nil, fmt.Errorf("not a valid report: secrets[%d] is null or has no name", i)
+		}
+		for j, c := range s.Consumers {
+			if c == nil || c.ID == "" {
+				return nil, fmt.Errorf("not a valid report: secrets[%d].consumers[%d] is null or has no id", i, j)
+			}
+		}
+	}
+	for i, f := range r.Findings {
+		if f == nil || f.Code == "" {
+			return nil, fmt.Errorf("not a valid report: findings[%d] is null or has no code", i)
+		}
+	}
+	return &r, nil
+}
+
+// describeJSONError words a decoding error without the input's text:
+// encoding/json quotes the offending character and, for some errors, a
+// value.
+func describeJSONError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return errors.New("not a JSON report: the file is empty")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("not a JSON report: the JSON ends too early")
+	case errors.As(err, &syn):
+		return fmt.Errorf("not a JSON report: the file is not JSON (syntax error at byte %d)", syn.Offset)
+	case errors.As(err, &typ):
+		field := typ.Field // the report's own JSON names, joined by dots
+		if field == "" {
+			field = "the document"
+		}
+		// Value is a JSON kind, but for a number it goes on to quote it.
+		kind, _, _ := strings.Cut(typ.Value, " ")
+		return fmt.Errorf("not a JSON report: %s is a JSON %s, which a report does not have there", field, kind)
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return err // a read error names the path, not the content
+	}
+	return errors.New("not a JSON report")
 }

@@ -133,3 +133,32 @@ func TestBaselineMustBeAReport(t *testing.T) {
 		t.Errorf("exit %d: %s", code, errs)
 	}
 }
+
+// A --baseline that is not a valid report is exit 2 with a message that
+// quotes nothing of the file, not a single character: a wrong path may
+// name a file of secrets. Null entries are refused, not a panic.
+func TestBaselineThatIsNotAReportQuotesNothing(t *testing.T) {
+	h := newHarness(t, secretsFixture)
+	cfg := h.write("c.yaml", "version: 1\nsecrets:\n  - name: s\n    runner: {chain: [{literal: x}]}\n")
+	const mark = "ǂ" // a character no message of the tool holds
+	const head = `{"schema": "secret-preflight/report/v1", `
+	for name, content := range map[string]string{
+		"a key":            mark + "secret-key-material",
+		"JSON then a key":  "{" + mark + "secret",
+		"a value in JSON":  `{"schema": "` + mark + `secret"}`,
+		"a number":         head + `"summary": {"errors": 1` + mark + `}}`,
+		"a key after JSON": head + `"secrets": []}` + mark,
+		"null secret":      head + `"secrets": [null]}`,
+		"null consumer":    head + `"secrets": [{"name": "s", "consumers": [null]}]}`,
+		"null finding":     head + `"secrets": [], "findings": [null]}`,
+	} {
+		p := h.write("baseline.json", content)
+		code, out, errs := h.run("check", "-c", cfg, "--baseline", p)
+		if code != exitUsage || !strings.Contains(errs, "--baseline "+p+": not a") {
+			t.Errorf("%s: exit %d, want 2 and a message naming the file:\n%s", name, code, errs)
+		}
+		if strings.Contains(out+errs, mark) {
+			t.Errorf("%s: the output quotes the file: %s", name, errs)
+		}
+	}
+}

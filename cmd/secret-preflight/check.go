@@ -178,12 +178,9 @@ func readBaseline(path string) (*report.Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--baseline: %w", err)
 	}
-	r, err := report.ReadJSON(bytes.NewReader(data))
+	r, err := report.ReadBaseline(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("--baseline %s: not a JSON report: %w", path, err)
-	}
-	if r.Schema != report.Schema {
-		return nil, fmt.Errorf("--baseline %s: not a JSON report (schema %q, want %q): pass a file written by --format json or --output json=PATH", path, r.Schema, report.Schema)
+		return nil, fmt.Errorf("--baseline %s: %w; pass a file written by --format json or --output json=PATH", path, err)
 	}
 	return r, nil
 }
