@@ -253,7 +253,7 @@ func TestActionsOutputRunsOnlyOwnCommands(t *testing.T) {
 			var out, errb bytes.Buffer
 			code := run(ctx, args, &env{lookup: func(k string) (string, bool) { v, ok := w.env[k]; return v, ok }}, &out, &errb)
 			cancel()
-			if strings.Contains(errb.String(), "internal error") {
+			if strings.Contains(errb.String(), "internal error: panic") {
 				t.Errorf("%s: exit %d with an internal error:\n%s", name, code, errb.String())
 			}
 			for stream, text := range map[string]string{"stdout": out.String(), "stderr": errb.String()} {

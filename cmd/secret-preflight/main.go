@@ -87,8 +87,9 @@ commands:
   version    print the version
 
 Run 'secret-preflight <command> -h' for a command's flags.
-Exit codes: 0 pass, 1 findings at or above --fail-on, 2 bad usage or config,
-3 incomplete (something could not be checked).
+Exit codes: 0 pass, 1 findings at or above --fail-on, 2 bad usage or config
+or an output that could not be written, 3 incomplete (something could not be
+checked, or an internal error).
 `
 
 // run is the program. Everything it prints goes through here:
