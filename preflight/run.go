@@ -19,6 +19,7 @@ import (
 
 	"github.com/secret-preflight/secret-preflight/checks"
 	"github.com/secret-preflight/secret-preflight/config"
+	"github.com/secret-preflight/secret-preflight/internal/crash"
 	"github.com/secret-preflight/secret-preflight/internal/localfile"
 	"github.com/secret-preflight/secret-preflight/report"
 	"github.com/secret-preflight/secret-preflight/secret"
@@ -131,6 +132,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*report.Report,
 	// what latest is, so the services' references to the same versions
 	// (by number, pinned) are answered without asking again.
 	var early sync.WaitGroup
+	var panics crash.Catcher // a panic reaches the CLI's recover, not Go's crash
 	for _, runners := range []bool{true, false} {
 		var g errgroup.Group
 		g.SetLimit(opts.Concurrency)
@@ -139,6 +141,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*report.Report,
 				continue
 			}
 			g.Go(func() error {
+				defer panics.Recover()
 				j.exp = expand(ctx, cfg, j.consumer, opts)
 				// SP131 will want these creation times: ask now, while
 				// other consumers resolve, not one by one afterwards.
@@ -148,6 +151,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*report.Report,
 						early.Add(1)
 						go func() {
 							defer early.Done()
+							defer panics.Recover()
 							_, _ = opts.Resolver.Secrets.Created(ctx, name) // memoised for StaleLatest
 						}()
 					}
@@ -158,6 +162,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*report.Report,
 		_ = g.Wait() // resolution errors live in the consumers, never here
 	}
 	early.Wait()
+	panics.Repanic()
 
 	byName := map[string]*report.Secret{}
 	for _, s := range rep.Secrets {

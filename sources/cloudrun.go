@@ -10,6 +10,7 @@ import (
 	"github.com/googleapis/gax-go/v2"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/secret-preflight/secret-preflight/internal/crash"
 	"github.com/secret-preflight/secret-preflight/internal/retry"
 	"github.com/secret-preflight/secret-preflight/secret"
 )
@@ -109,8 +110,10 @@ func (c *CloudRun) Select(ctx context.Context, service, tag string) ([]Workload,
 	// mid-run, a permission on one revision) must not hide the others.
 	out := make([]Workload, len(revs))
 	var g errgroup.Group
+	var panics crash.Catcher // a panic reaches the CLI's recover, not Go's crash
 	for i, r := range revs {
 		g.Go(func() error {
+			defer panics.Recover()
 			w, ok := c.fromTemplate(service, svc, r)
 			if !ok {
 				name := service + "/revisions/" + r
@@ -130,6 +133,7 @@ func (c *CloudRun) Select(ctx context.Context, service, tag string) ([]Workload,
 		})
 	}
 	_ = g.Wait() // per-revision errors are in the workloads
+	panics.Repanic()
 	return out, notes, nil
 }
 

@@ -8,6 +8,8 @@ import (
 
 	"cloud.google.com/go/run/apiv2/runpb"
 	"github.com/googleapis/gax-go/v2"
+
+	"github.com/secret-preflight/secret-preflight/internal/crash"
 )
 
 // listPageSize is the page size asked of ListServices. The API documents no
@@ -31,6 +33,9 @@ type runCache struct {
 	// wanted (Prefetch).
 	traffic map[string]bool
 	bg      sync.WaitGroup
+	// panics carries a panic of a background read to the wait function
+	// Prefetch returns, so it reaches the CLI's recover.
+	panics crash.Catcher
 }
 
 // Prefetch starts reading the given services (full names) in the
@@ -75,6 +80,7 @@ func (c *CloudRun) Prefetch(ctx context.Context, want map[string]bool) (wait fun
 				c.cache.bg.Add(1)
 				go func() {
 					defer c.cache.bg.Done()
+					defer c.cache.panics.Recover()
 					if svc, err := c.service(ctx, parent+"/services/"+id); err == nil {
 						c.prefetchRevisions(ctx, parent+"/services/"+id, svc)
 					}
@@ -104,11 +110,15 @@ func (c *CloudRun) Prefetch(ctx context.Context, want map[string]bool) (wait fun
 		c.cache.bg.Add(1)
 		go func() {
 			defer c.cache.bg.Done()
+			defer c.cache.panics.Recover()
 			c.list(ctx, lister, parent, pending)
 		}()
 	}
 	c.cache.mu.Unlock()
-	return c.cache.bg.Wait
+	return func() {
+		c.cache.bg.Wait()
+		c.cache.panics.Repanic()
+	}
 }
 
 // list reads the services of parent page by page and hands over those in
@@ -184,6 +194,7 @@ func (c *CloudRun) prefetchRevisions(ctx context.Context, name string, svc *runp
 		c.cache.bg.Add(1)
 		go func() {
 			defer c.cache.bg.Done()
+			defer c.cache.panics.Recover()
 			_, _ = c.revision(ctx, name+"/revisions/"+s.Revision) // kept for Serving, errors included
 		}()
 	}

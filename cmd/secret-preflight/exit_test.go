@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/secret-preflight/secret-preflight/internal/crash"
 )
 
 // brokenWriter fails every write, like a closed pipe or a full disk.
@@ -86,6 +88,17 @@ func TestPanicIsAnInternalErrorWithoutItsValue(t *testing.T) {
 			"error value":   func() { panic(fmt.Errorf("resolving %s", canary)) },
 			"string value":  func() { panic("value: " + canary) },
 			"runtime error": func() { var m map[string]int; m[canary]++ },
+			"on a goroutine": func() {
+				var c crash.Catcher
+				done := make(chan struct{})
+				go func() {
+					defer close(done)
+					defer c.Recover()
+					panic(canary)
+				}()
+				<-done
+				c.Repanic()
+			},
 		} {
 			var out, errs bytes.Buffer
 			e := &env{

@@ -9,12 +9,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/secret-preflight/secret-preflight/internal/crash"
 	"github.com/secret-preflight/secret-preflight/internal/ghactions"
 	"github.com/secret-preflight/secret-preflight/internal/retry"
 )
@@ -101,9 +100,10 @@ checked, or an internal error).
 //   - an output that could not be written is exit 2, whatever the run
 //     found: CI must not pass, or fail for another reason, on a report
 //     nobody could read;
-//   - a panic is exit 3 (nothing was checked to the end) with a one-line
-//     message that names the panic's type and where it happened, never
-//     its value, which could hold a secret.
+//   - a panic, here or on a goroutine of the run (internal/crash), is
+//     exit 3 (nothing was checked to the end) with a one-line message
+//     that names the panic's type and where it happened, never its value,
+//     which could hold a secret.
 func run(ctx context.Context, args []string, e *env, stdout, stderr io.Writer) (code int) {
 	outW, errW := &outputWriter{w: stdout}, &outputWriter{w: stderr}
 	stdout, stderr = outW, errW
@@ -117,7 +117,7 @@ func run(ctx context.Context, args []string, e *env, stdout, stderr io.Writer) (
 		panicked := false
 		if p := recover(); p != nil {
 			panicked = true
-			fmt.Fprintf(stderr, "secret-preflight: internal error: %s; the run stopped before checking everything (exit 3). This is a bug: please report it with this line.\n", panicSummary(p))
+			fmt.Fprintf(stderr, "secret-preflight: internal error: %s; the run stopped before checking everything (exit 3). This is a bug: please report it with this line.\n", crash.Describe(p))
 			code = exitIncomplete
 		}
 		for _, w := range actions {
@@ -151,27 +151,6 @@ func (o *outputWriter) Write(p []byte) (int, error) {
 	}
 	o.err = err
 	return n, err
-}
-
-// panicSummary describes a recovered panic by its type and the function
-// and line that panicked. The panic's value is left out: it may be an
-// error or a string that quotes a value.
-func panicSummary(p any) string {
-	pcs := make([]uintptr, 64)
-	frames := runtime.CallersFrames(pcs[:runtime.Callers(1, pcs)])
-	afterPanic := false
-	for {
-		f, more := frames.Next()
-		switch {
-		case f.Function == "runtime.gopanic":
-			afterPanic = true
-		case afterPanic && !strings.HasPrefix(f.Function, "runtime."):
-			return fmt.Sprintf("panic (%T) in %s (%s:%d)", p, f.Function, filepath.Base(f.File), f.Line)
-		}
-		if !more {
-			return fmt.Sprintf("panic (%T)", p)
-		}
-	}
 }
 
 func dispatch(ctx context.Context, args []string, e *env, stdout, stderr io.Writer) int {
