@@ -72,6 +72,7 @@ services:
     trafficStatuses:
       - {type: TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION, revision: ` + q(h) + `, percent: 50}
       - {type: TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION, revision: api-1, percent: 50}
+      - {type: TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION, revision: api-1, tag: ` + q(h) + `}
     template:
       containers:
         - name: ` + q(h) + `
@@ -84,6 +85,15 @@ services:
         - name: ` + q(h) + `
           env:
             - {name: ` + q(h) + `, valueSource: {secretKeyRef: {secret: jwt, version: latest}}}
+jobs:
+  - name: projects/stg/locations/us-central1/jobs/migrate
+    template:
+      template:
+        containers:
+          - name: ` + q(h) + `
+            env:
+              - {name: JWT_SECRET, valueSource: {secretKeyRef: {secret: jwt, version: latest}}}
+              - {name: ` + q(h) + `, value: "x"}
 revisions:
   - name: ` + q("projects/stg/locations/us-central1/services/api/revisions/"+h) + `
     containers:
@@ -131,6 +141,9 @@ secrets:
       - {cloudrun: api, chain: [JWT_SECRET, ODD, GONE]}
       - {cloudrun: api, container: `+q(h)+`, chain: [JWT_SECRET]}
       - {cloudrun: denied, chain: [JWT_SECRET]}
+      - {cloudrun: api, tag: e2e, chain: [JWT_SECRET]}
+      - {cloudrun_job: migrate, chain: [JWT_SECRET]}
+      - {cloudrun_job: migrate, container: `+q(h)+`, chain: [JWT_SECRET]}
       - {manifest: `+q(manifest)+`, chain: [JWT_SECRET]}
       - {manifest: `+q(filepath.Join(w.dir, "broken.yaml"))+`, chain: [JWT_SECRET]}
       - {set_secrets: "JWT_SECRET=jwt:1", name: `+q(h)+`, chain: [JWT_SECRET]}
