@@ -183,3 +183,21 @@ func TestRunnerModel(t *testing.T) {
 		t.Error("still stopped after the resume line")
 	}
 }
+
+// IsSpace must cover every character .NET's char.IsWhiteSpace accepts,
+// which the runner's TrimStart removes before looking for "::".
+func TestIsSpaceCoversDotNetWhiteSpace(t *testing.T) {
+	dotnet := []rune{'\t', '\n', '\v', '\f', '\r', ' ', '\u0085', '\u00a0', '\u1680',
+		'\u2000', '\u2001', '\u2002', '\u2003', '\u2004', '\u2005', '\u2006', '\u2007', '\u2008', '\u2009', '\u200a',
+		'\u2028', '\u2029', '\u202f', '\u205f', '\u3000'}
+	for _, r := range dotnet {
+		if !ghactions.IsSpace(r) {
+			t.Errorf("IsSpace(%U) = false", r)
+		}
+		var m runnertest.Runner
+		m.Feed(ghactions.Inert(string(r) + "::warning::x\n"))
+		if len(m.Commands)+len(m.Suspicious) > 0 {
+			t.Errorf("%U before ::warning:: stays a command", r)
+		}
+	}
+}
