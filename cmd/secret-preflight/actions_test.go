@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -50,10 +52,10 @@ func q(s string) string { return strconv.Quote(s) }
 // whose every name is h.
 type hostileWorld struct {
 	*harness
-	h                    string
-	cfg, badCfg, fixture string
-	badFixture           string
-	values               []string // every value the tool may mask
+	h                              string
+	cfg, badCfg, probeCfg, fixture string
+	badFixture                     string
+	values                         []string // every value the tool may mask
 }
 
 func newHostileWorld(t *testing.T, h string) *hostileWorld {
@@ -129,12 +131,18 @@ spec:
             - {name: JWT_SECRET, valueFrom: {secretKeyRef: {name: jwt, key: "1"}}}
             - {name: `+q(h)+`, value: "x"}
 `)
+	// Every probe is refused: valid ones included (SP162).
+	probe := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) { rw.WriteHeader(http.StatusForbidden) }))
+	t.Cleanup(probe.Close)
 	w.write("broken.yaml", "spec:\n  template: {{ "+q(h)+" }\n")
 	w.cfg = w.write("secret-preflight.yaml", `version: 1
 gcp: {project: stg, region: us-central1}
 secrets:
   - name: `+q(h)+`
     jwt: {algorithm: HS256}
+    probes:
+      - url: `+q(probe.URL+"/api")+`
+        bypass_headers: {X-Test: "true"}
     must_differ_from: [other]
     runner: {chain: [{env: RUNNER_KEY}, {literal: "runner-literal-0123456789abcdef0123456789"}]}
     services:
@@ -152,6 +160,15 @@ secrets:
     services:
       - {cloudrun: api, chain: [ODD]}
       - {cloudrun: api, chain: [GONE]}
+`)
+	// A probe URL that holds h: a config error or a probe, whichever the
+	// URL makes it.
+	w.probeCfg = w.write("probe.yaml", `version: 1
+secrets:
+  - name: `+q(h)+`
+    jwt: {algorithm: HS256}
+    probes: [{url: `+q(probe.URL+"/x?q="+h)+`}, {url: `+q(probe.URL+"/"+h)+`}]
+    runner: {chain: [{env: RUNNER_KEY}]}
 `)
 	w.badCfg = w.write("bad.yaml", `version: 1
 gcp: {project: `+q(h)+`, region: `+q(h)+`}
@@ -188,6 +205,7 @@ var actionsCases = []actionsCase{
 		return []string{"check", "-c", w.cfg, "--baseline", filepath.Join(w.dir, "out.json")}
 	}},
 	{"check --only", func(w *hostileWorld) []string { return []string{"check", "-c", w.cfg, "--only", w.h} }},
+	{"check with probes", func(w *hostileWorld) []string { return []string{"check", "-c", w.probeCfg} }},
 	{"check bad config", func(w *hostileWorld) []string { return []string{"check", "-c", w.badCfg} }},
 	{"check bad flags", func(w *hostileWorld) []string {
 		return []string{"check", "-c", w.cfg, "--fail-on", w.h, "--output", w.h + "=x", "--" + w.h}
