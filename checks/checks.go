@@ -93,6 +93,9 @@ func unresolved(s *report.Secret, cs *config.Secret) []*report.Finding {
 				f.Message = fmt.Sprintf("%s: could not be read: %s", c.ID, c.Error)
 			}
 			f.Hint = hintForCode(c)
+			if c.Hint != "" {
+				f.Hint = c.Hint
+			}
 		}
 		out = append(out, f)
 	}

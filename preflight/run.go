@@ -303,6 +303,13 @@ func expandCloudRun(ctx context.Context, cfg *config.Config, c *config.Consumer,
 		}
 		exp.deployed = append(exp.deployed, checks.Deployed{ID: base.ID, Containers: w.Containers})
 		if lacking[w.Revision] {
+			// Not a consumer only when nothing in it reads the chain: a
+			// container that does (the named one was renamed) makes it an
+			// unchecked consumer, never a silent pass.
+			if readers := chainReaders(w, c.Chain); len(readers) > 0 {
+				exp.consumers = append(exp.consumers, renamedContainer(base, w, c.Container, readers))
+				continue
+			}
 			exp.notes = append(exp.notes, lackingNote(name, w, c.Container))
 			continue
 		}

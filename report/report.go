@@ -114,6 +114,9 @@ type Consumer struct {
 	// File and Line point at the consumer's entry in the config.
 	File string `json:"file,omitempty"`
 	Line int    `json:"line,omitempty"`
+	// Hint, when set, is the fix for Error, known where the error was
+	// found better than its code alone can tell.
+	Hint string `json:"-"`
 }
 
 // Probe is one live probe request and its outcome.

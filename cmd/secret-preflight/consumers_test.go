@@ -244,3 +244,43 @@ func TestTaggedRevisionLabel(t *testing.T) {
 		}
 	}
 }
+
+// A serving revision that lacks the named container but whose other
+// container reads the secret through the chain (the container was renamed)
+// is a consumer that was not checked: SP102 naming it, never a silent pass.
+func TestServingRevisionWithRenamedContainer(t *testing.T) {
+	named := func(name, version string) string {
+		return `    containers:
+      - name: ` + name + `
+        env:
+          - {name: JWT_SECRET, valueSource: {secretKeyRef: {secret: jwt, version: "` + version + `"}}}`
+	}
+	h := newHarness(t, concat(secretsFixture, service("api",
+		map[string]int{"api-2": 90, "api-1": 10},
+		map[string]string{"api-2": named("api", "1"), "api-1": named("backend", "2")})))
+	cfg := h.write("c.yaml", cfgFor("[{secretmanager: jwt/versions/2}]", "{cloudrun: api, container: backend, chain: [JWT_SECRET]}"))
+	code, r, errs := h.checkJSON(cfg)
+	if code != exitIncomplete || r.Result != "incomplete" {
+		t.Fatalf("exit %d result %s, want 3 incomplete; stderr %s; findings %+v", code, r.Result, errs, r.Findings)
+	}
+	f := findingCodes(r)["SP102"]
+	if f == nil {
+		t.Fatalf("want SP102 for api-2: %+v", r.Findings)
+	}
+	for _, want := range []string{"api-2", "90%", `"backend"`, `"api"`} {
+		if !strings.Contains(f.Message, want) {
+			t.Errorf("SP102 message %q should name %s", f.Message, want)
+		}
+	}
+	if !strings.Contains(f.Hint, "container:") || !strings.Contains(f.Hint, "twice") {
+		t.Errorf("SP102 hint %q should say to update container: or list the consumer twice", f.Hint)
+	}
+	if c := consumerByID(t, r, "cloudrun:api@api-2/backend"); c.Resolved || c.TrafficPercent != 90 {
+		t.Errorf("api-2 consumer %+v, want unresolved at 90%%", c)
+	}
+	for _, n := range r.Notes {
+		if strings.Contains(n, "api-2") {
+			t.Errorf("api-2 reads the secret: it must not be dropped with a note: %q", n)
+		}
+	}
+}
