@@ -175,10 +175,10 @@ func TestInvalid(t *testing.T) {
 			"6:9: consumer has no chain",
 		}},
 		{"set_secrets_malformed", []string{
-			"6:22: set_secrets entry 1: JWT: empty secret name",
+			"6:22: set_secrets entry 1: empty secret name",
 			"8:22: set_secrets entry 1: missing '='",
-			"10:22: set_secrets entry 1: JWT: the version is not latest, a number or an alias",
-			"12:23: set_secrets entry 2: OTHER: empty secret name",
+			"10:22: set_secrets entry 1: the version is not latest, a number or an alias",
+			"12:23: set_secrets entry 2: empty secret name",
 		}},
 		{"dotenv_string", []string{
 			"6:19: dotenv must be a map with path and key, got a string",

@@ -302,9 +302,9 @@ func TestMalformedSetSecretsIsAConfigError(t *testing.T) {
 	for _, tc := range []struct {
 		value, want string
 	}{
-		{"JWT=", "JWT: empty secret name"},
+		{"JWT=", "set_secrets entry 1: empty secret name"},
 		{"JWT jwt:1", "missing '='"},
-		{"JWT_SECRET=jwt:1,JWT_SECRET=jwt:2", "set_secrets entry 2: JWT_SECRET is already set by entry 1"},
+		{"JWT_SECRET=jwt:1,JWT_SECRET=jwt:2", "set_secrets entry 2: sets the same env var as entry 1"},
 		{"JWT_SECRET=jwt:1.5", "the version is not latest, a number or an alias"},
 		{"JWT_SECRET " + canary, "missing '='"},
 		{"JWT_SECRET=" + canary + ":v.1", "the version is not latest"},

@@ -53,6 +53,7 @@ const (
 	// A plain env value shaped like a template placeholder, on a manifest
 	// line that does not parse.
 	canaryPlaceholder = "CANARY_placeholder_Aa1Bb2Cc3Dd4Ee5Ff6"
+	canaryPasted      = "CANARY-pasted-Bb5Nn6Mm7Qq" // 25 bytes: its base64 ends in "=="
 )
 
 var leakFixture = `
@@ -342,10 +343,15 @@ func TestNoSecretLeaks(t *testing.T) {
 		"bad-typo.yaml":   strings.Replace(leakConfig(h.dir), `- literal: "`+canaryLiteral+`"`, "- literal:"+canaryLiteral, 1),
 		// A value pasted into a --set-secrets string.
 		"bad-set-secrets.yaml": strings.Replace(leakConfig(h.dir), `"JWT_SECRET=jwt:1"`, `"JWT_SECRET=jwt:1,OTHER=`+canaryLiteral+`:v.1,LAST `+canaryLiteral+`"`, 1),
+		// A base64 value pasted as an entry: cut at its padding, the part
+		// before '=' looks like an env var name. And a name that would
+		// form a workflow command if echoed.
+		"bad-set-secrets-b64.yaml": strings.Replace(leakConfig(h.dir), `"JWT_SECRET=jwt:1"`, `"JWT_SECRET=jwt:1,`+base64.StdEncoding.EncodeToString([]byte(canaryPasted))+`"`, 1),
+		"bad-set-secrets-cmd.yaml": strings.Replace(leakConfig(h.dir), `"JWT_SECRET=jwt:1"`, `"JWT_SECRET=jwt:1,X##[add-mask]`+canaryPasted+`=jwt:1"`, 1),
 		// A .env line pasted as the key.
 		"bad-dotenv-key.yaml": strings.Replace(leakConfig(h.dir), "key: MULTI}", `key: "MULTI=`+canaryDotenv+`"}`, 1),
 	}
-	canaries = append(canaries, strings.ReplaceAll(canaryLiteral, "-", ""))
+	canaries = append(canaries, strings.ReplaceAll(canaryLiteral, "-", ""), canaryPasted)
 	for name, text := range bads {
 		bad := h.write(name, text)
 		for _, cmd := range []string{"check", "validate"} {
@@ -354,6 +360,9 @@ func TestNoSecretLeaks(t *testing.T) {
 				t.Errorf("%s on %s: exit %d, want 2", cmd, name, code)
 			}
 			assertNoLeak(t, cmd+" of "+name, out+errs, canaries)
+			if strings.Contains(out+errs, "##[") {
+				t.Errorf("%s of %s echoes a workflow command from the config", cmd, name)
+			}
 		}
 	}
 
@@ -390,7 +399,8 @@ func TestNoSecretLeaks(t *testing.T) {
 		}
 		switch filepath.Base(p) {
 		case "key.txt", ".env", ".env-broken", "secret-preflight.yaml", "bad-keys.yaml", "bad-anchor.yaml", "bad-typo.yaml",
-			"bad-dotenv-key.yaml", "bad-set-secrets.yaml", "broken-dotenv.yaml", "svc.yaml", "broken-svc.yaml", "broken-manifest.yaml":
+			"bad-dotenv-key.yaml", "bad-set-secrets.yaml", "bad-set-secrets-b64.yaml", "bad-set-secrets-cmd.yaml", "broken-dotenv.yaml", "svc.yaml",
+			"broken-svc.yaml", "broken-manifest.yaml":
 			return nil // inputs
 		}
 		b, err := os.ReadFile(p)

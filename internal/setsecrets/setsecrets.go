@@ -16,6 +16,12 @@ var (
 	nameRE = regexp.MustCompile(`^(projects/[A-Za-z0-9._:-]+/secrets/)?[A-Za-z0-9_-]+$`)
 	// latest, a version number or a version alias.
 	versionRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	// What Cloud Run and Kubernetes accept as an env var name (the config's
+	// env links use the same grammar).
+	envNameRE = regexp.MustCompile(`^[-._A-Za-z][-._A-Za-z0-9]*$`)
+	// An absolute mount path: no whitespace, no '#', '[' or the like that
+	// could turn an echo of it into something else.
+	mountPathRE = regexp.MustCompile(`^(/[-._@+A-Za-z0-9]+)+/?$`)
 )
 
 const want = "want ENV_VAR=SECRET:VERSION or /mount/path=SECRET:VERSION"
@@ -57,8 +63,9 @@ type Set struct {
 // may be projects/P/secrets/S; a missing :VERSION means latest. gcloud's
 // ^DELIM^ prefix, which deploy-cloudrun itself uses when calling gcloud, is
 // understood too. Errors name the entry by its 1-based number and never
-// quote the text after '=': a value pasted here by mistake would be a
-// secret.
+// quote any of its text: a value pasted here by mistake would be a secret
+// (a base64 one, cut at its '=' padding, even looks like an env var name),
+// and in GitHub Actions an echoed name could form a workflow command.
 func Parse(value string) (Set, error) {
 	entries := split(value)
 	if len(entries) == 0 {
@@ -114,24 +121,29 @@ func (b *builder) add(n int, entry string) error {
 		return fmt.Errorf("missing '=' (%s)", want)
 	}
 	key = strings.TrimSpace(key)
-	if key == "" {
+	// The name is checked first, so that no later message is about an
+	// entry whose name is not one.
+	switch {
+	case key == "":
 		return fmt.Errorf("nothing before '=' (%s)", want)
+	case strings.HasPrefix(key, "/"):
+		if !mountPathRE.MatchString(key) {
+			return fmt.Errorf("the part before '=' is not an env var name or an absolute path (%s)", want)
+		}
+	case strings.Contains(key, "/") && mountPathRE.MatchString("/"+key):
+		return fmt.Errorf("the part before '=' is a relative path: a mount path must start with /")
+	case !envNameRE.MatchString(key):
+		return fmt.Errorf("the part before '=' is not an env var name or an absolute path (%s)", want)
 	}
 	name, version, err := parseSecretVersion(strings.TrimSpace(ref))
 	if err != nil {
-		return fmt.Errorf("%s: %w", key, err)
+		return err
 	}
-	switch {
-	case strings.HasPrefix(key, "/"):
+	if strings.HasPrefix(key, "/") {
 		return b.addMount(n, key, name, version)
-	case strings.Contains(key, "/"):
-		return fmt.Errorf("%s: relative mount path: a mount path must start with /", key)
-	case strings.ContainsAny(key, " \t"):
-		// Not quoted: text with spaces before '=' may be a pasted value.
-		return fmt.Errorf("the env var name before '=' contains whitespace (%s)", want)
 	}
 	if prev, dup := b.envAt[key]; dup {
-		return fmt.Errorf("%s is already set by entry %d", key, prev)
+		return fmt.Errorf("sets the same env var as entry %d", prev)
 	}
 	b.envAt[key] = n
 	b.s.Env = append(b.s.Env, Env{Name: key, Secret: name, Version: version})
@@ -143,18 +155,18 @@ func (b *builder) add(n int, entry string) error {
 // different secrets in one directory are an error, as gcloud would say.
 func (b *builder) addMount(n int, file, name, version string) error {
 	if strings.HasSuffix(file, "/") {
-		return fmt.Errorf("%s: the mount path must name a file, not a directory (e.g. %sNAME)", file, file)
+		return fmt.Errorf("the mount path ends in '/': it must name a file, not a directory (e.g. /dir/NAME)")
 	}
 	clean := path.Clean(file)
 	if prev, dup := b.fileAt[clean]; dup {
-		return fmt.Errorf("%s is already mounted by entry %d", file, prev)
+		return fmt.Errorf("mounts the same file as entry %d", prev)
 	}
 	dir, base := path.Dir(clean), path.Base(clean)
 	item := Item{Path: base, Version: version}
 	if i, ok := b.dirAt[dir]; ok {
 		m := &b.s.Mounts[i]
 		if m.Secret != name {
-			return fmt.Errorf("%s: directory %s already holds another secret (entry %d); Cloud Run mounts one secret per directory", file, dir, b.fileAt[path.Join(dir, m.Items[0].Path)])
+			return fmt.Errorf("the directory of its mount path already holds another secret (entry %d); Cloud Run mounts one secret per directory", b.fileAt[path.Join(dir, m.Items[0].Path)])
 		}
 		m.Items = append(m.Items, item)
 	} else {
@@ -177,7 +189,7 @@ func parseSecretVersion(ref string) (string, string, error) {
 	}
 	switch {
 	case name == "":
-		return "", "", fmt.Errorf("empty secret name (%s)", want)
+		return "", "", fmt.Errorf("empty secret name after '=' (%s)", want)
 	case !nameRE.MatchString(name):
 		return "", "", fmt.Errorf("the secret is not a Secret Manager secret id or projects/PROJECT/secrets/ID")
 	case !versionRE.MatchString(version):
