@@ -102,17 +102,34 @@ func unresolved(s *report.Secret, cs *config.Secret) []*report.Finding {
 	return out
 }
 
-// versionInError finds the Secret Manager version a failed access named.
+// versionInError finds the Secret Manager versions a failed access named.
 var versionInError = regexp.MustCompile(`projects/[^/\s]+/secrets/([A-Za-z0-9_-]+)/versions/([A-Za-z0-9_-]+)`)
+
+// unusableVersion returns the secret id and the numeric version a failed
+// access was refused for. The error names the version twice: first as
+// requested (latest, an alias), then as the server resolved it
+// ("Secret Version [projects/N/secrets/S/versions/7] is in DISABLED
+// state."); only the number is something gcloud can act on, so the last
+// numeric one wins. version is "" when the message holds none.
+func unusableVersion(msg string) (secretName, version string) {
+	secretName = "SECRET"
+	for _, m := range versionInError.FindAllStringSubmatch(msg, -1) {
+		secretName = m[1]
+		if strings.Trim(m[2], "0123456789") == "" {
+			version = m[2]
+		}
+	}
+	return secretName, version
+}
 
 // unusableVersionHint is SP132's fix. Secret Manager says which state the
 // version is in (FAILED_PRECONDITION "... is in DESTROYED state."): a
 // disabled version can be enabled again, a destroyed one has lost its
 // data for good, so only a new version helps.
 func unusableVersionHint(c *report.Consumer) string {
-	secretName, version := "SECRET", ""
-	if m := versionInError.FindStringSubmatch(c.Error); m != nil {
-		secretName, version = m[1], m[2]
+	secretName, version := unusableVersion(c.Error)
+	if version == "" {
+		version = "VERSION"
 	}
 	switch {
 	case strings.Contains(c.Error, "DESTROYED"):

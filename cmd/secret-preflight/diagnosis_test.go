@@ -43,6 +43,41 @@ func TestDestroyedVersionNeedsANewVersion(t *testing.T) {
 	}
 }
 
+// A consumer that asks for latest or an alias gets the number the server
+// resolved it to in the SP132 hint, never "enable latest".
+func TestUnusableVersionHintNamesTheNumber(t *testing.T) {
+	for _, tc := range []struct {
+		state, requested string
+		want             []string
+	}{
+		{"DISABLED", "latest", []string{"gcloud secrets versions enable 2 --secret jwt"}},
+		{"DISABLED", "current", []string{"gcloud secrets versions enable 2 --secret jwt"}},
+		{"DESTROYED", "latest", []string{"version 2 was destroyed", "gcloud secrets versions add jwt"}},
+		{"DESTROYED", "current", []string{"version 2 was destroyed", "gcloud secrets versions add jwt", "pin the consumer"}},
+	} {
+		t.Run(tc.state+"/"+tc.requested, func(t *testing.T) {
+			fx := strings.Replace(secretsFixture, `{value: "`+keyV2+`", create_time: 2026-11-01T00:00:00Z}`,
+				`{value: "`+keyV2+`", create_time: 2026-11-01T00:00:00Z, state: `+tc.state+`}`, 1)
+			spec := strings.Replace(envLatest, "version: latest", "version: "+tc.requested, 1)
+			h := newHarness(t, concat(fx, service("api", map[string]int{"api-1": 100}, map[string]string{"api-1": spec})))
+			cfg := h.write("c.yaml", cfgFor("[{secretmanager: jwt/versions/1}]", "{cloudrun: api, chain: [JWT_SECRET]}"))
+			_, r, _ := h.checkJSON(cfg)
+			f := findingCodes(r)["SP132"]
+			if f == nil {
+				t.Fatalf("no SP132: %+v", r.Findings)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(f.Hint, w) {
+					t.Errorf("hint %q should contain %q", f.Hint, w)
+				}
+			}
+			if strings.Contains(f.Hint, "enable "+tc.requested) || strings.Contains(f.Hint, "version "+tc.requested) {
+				t.Errorf("hint %q names the requested %s, not the version it resolved to", f.Hint, tc.requested)
+			}
+		})
+	}
+}
+
 // --fail-on never lets the step pass, but says plainly that there are
 // findings; the result (JSON, step output) stays a statement about them.
 func TestFailOnNeverSaysFindingsExist(t *testing.T) {
