@@ -25,6 +25,8 @@ type harness struct {
 	// retryInitial is the first retry pause of cloud reads: a millisecond
 	// unless a test needs the budget to bite.
 	retryInitial time.Duration
+	// retryNow, when set, is the clock of retry budgets.
+	retryNow func() time.Time
 }
 
 func newHarness(t *testing.T, fixture string) *harness {
@@ -70,6 +72,7 @@ func (h *harness) run(args ...string) (int, string, string) {
 			return out
 		},
 		retryInitial: h.retryInitial,
+		retryNow:     h.retryNow,
 	}
 	code := run(context.Background(), args, e, &out, &errb)
 	return code, out.String(), errb.String()

@@ -47,6 +47,9 @@ type env struct {
 	// beforeCommand, when set, runs just before the command: tests use it
 	// to make a command panic. Nil in the real program.
 	beforeCommand func(cmd string)
+	// retryNow, when set, is the clock retry budgets are measured on
+	// (tests make it advance per attempt).
+	retryNow func() time.Time
 }
 
 // retryPolicy is the retry policy of a command run with this --timeout.
@@ -55,6 +58,7 @@ func (e *env) retryPolicy(timeout time.Duration) retry.Policy {
 	if e.retryInitial > 0 {
 		p.Initial, p.Max = e.retryInitial, 4*e.retryInitial
 	}
+	p.Now = e.retryNow
 	return p
 }
 

@@ -140,27 +140,29 @@ func TestRetryNeverOnPermanentCodes(t *testing.T) {
 }
 
 // A read that keeps failing stops at the time budget (a quarter of
-// --timeout) even when attempts remain, and says so.
+// --timeout) even when attempts remain, and says so. The budget is
+// measured on a clock that advances 4s per call to Secret Manager (as if
+// each attempt took that long), so where it ends does not depend on the
+// machine's load: the 15s budget of --timeout 60s ends after the fourth
+// attempt (16s), one short of retry.DefaultAttempts.
 func TestRetryTimeBudget(t *testing.T) {
 	h, cfg := newRetryHarness(t)
 	h.srv.SetFault("AccessSecretVersion", "", codes.Unavailable)
-	start := time.Now()
-	// Pauses start at 300ms (jittered to 150-300ms) and double: the 1s
-	// budget (4s / 4) ends after the second or third attempt.
-	h.retryInitial = 300 * time.Millisecond
-	code, r, errs := h.checkJSON(cfg, "--timeout", "4s")
-	if elapsed := time.Since(start); elapsed > 4*time.Second {
-		t.Errorf("took %s, past --timeout", elapsed)
+	start := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
+	h.retryNow = func() time.Time {
+		return start.Add(time.Duration(h.srv.Calls("AccessSecretVersion")) * 4 * time.Second)
 	}
+	code, r, errs := h.checkJSON(cfg, "--timeout", "60s")
 	if code != exitIncomplete {
 		t.Fatalf("exit %d, want 3; stderr %s", code, errs)
 	}
 	f := sp102(t, r)
-	if !strings.Contains(f.Message, "Unavailable after") || !strings.Contains(f.Message, "retry budget ran out") {
-		t.Errorf("SP102 %q: want the last code, the attempts and the budget", f.Message)
+	if !strings.Contains(f.Message, "Unavailable after 4 attempts") || !strings.Contains(f.Message, "retry budget ran out") ||
+		!strings.Contains(f.Message, "15s") {
+		t.Errorf("SP102 %q: want the last code, the 4 attempts and the 15s budget", f.Message)
 	}
-	if n := h.srv.Calls("AccessSecretVersion"); n < 2 || n >= retry.DefaultAttempts {
-		t.Errorf("AccessSecretVersion called %d times, want more than 1 and fewer than %d", n, retry.DefaultAttempts)
+	if n := h.srv.Calls("AccessSecretVersion"); n != 4 {
+		t.Errorf("AccessSecretVersion called %d times, want 4 (the budget, not the %d attempts, ends the read)", n, retry.DefaultAttempts)
 	}
 }
 

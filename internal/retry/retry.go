@@ -45,6 +45,17 @@ type Policy struct {
 	// that concurrent reads hit by one outage do not retry in lockstep.
 	Initial time.Duration
 	Max     time.Duration
+	// Now reads the clock the budget is measured on (nil: time.Now). Tests
+	// inject one that advances per attempt, so that when the budget runs
+	// out does not depend on how loaded the machine is.
+	Now func() time.Time
+}
+
+func (p Policy) now() time.Time {
+	if p.Now == nil {
+		return time.Now()
+	}
+	return p.Now()
 }
 
 // ForTimeout is the policy of a run with the given --timeout: a quarter of
@@ -127,7 +138,7 @@ func (e *Error) Unwrap() error { return e.Err }
 func (p Policy) Do(ctx context.Context, call func(ctx context.Context, opts ...gax.CallOption) error) error {
 	bctx, cancel := context.WithTimeout(ctx, p.budget())
 	defer cancel()
-	r := p.newRetryer(bctx, time.Now().Add(p.budget()))
+	r := p.newRetryer(bctx, p.now().Add(p.budget()))
 	err := call(bctx, gax.WithRetry(func() gax.Retryer { return r }))
 	if err == nil {
 		return nil
@@ -147,7 +158,7 @@ func (p Policy) Iterator(ctx context.Context) ([]gax.CallOption, func(error) err
 	opt := gax.WithRetry(func() gax.Retryer {
 		// gax asks for a retryer at a page's first failure: the budget
 		// starts there, which is close enough to the start of the fetch.
-		r := p.newRetryer(ctx, time.Now().Add(p.budget()))
+		r := p.newRetryer(ctx, p.now().Add(p.budget()))
 		mu.Lock()
 		last = r
 		mu.Unlock()
@@ -195,7 +206,7 @@ func (r *retryer) Retry(err error) (time.Duration, bool) {
 		if r.last == nil {
 			r.last = err
 		}
-		r.outOfTime = !time.Now().Before(r.budgetEnd)
+		r.outOfTime = !r.p.now().Before(r.budgetEnd)
 		return 0, false
 	}
 	r.last = err
@@ -205,7 +216,7 @@ func (r *retryer) Retry(err error) (time.Duration, bool) {
 	pause := r.next/2 + time.Duration(r.jitter()*float64(r.next/2))
 	r.next = min(r.next*2, r.p.max())
 	// Better to report the real error now than a deadline later.
-	end := time.Now().Add(pause)
+	end := r.p.now().Add(pause)
 	if !end.Before(r.budgetEnd) {
 		r.outOfTime = true
 		return 0, false

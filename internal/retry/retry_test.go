@@ -111,3 +111,26 @@ func TestDoReplacesClientDefaults(t *testing.T) {
 		t.Errorf("%d calls, want 2", calls)
 	}
 }
+
+// The budget is measured on the policy's clock: here each attempt takes
+// 3s of it, so a 10s budget stops the retries after the fourth attempt
+// (12s), with attempts left, and the error says the budget ended them.
+func TestDoBudgetOnInjectedClock(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	p := Policy{Attempts: 10, Initial: time.Millisecond, Budget: 10 * time.Second, Now: func() time.Time { return now }}
+	calls := 0
+	err := p.Do(context.Background(), func(ctx context.Context, opts ...gax.CallOption) error {
+		return gax.Invoke(ctx, func(context.Context, gax.CallSettings) error {
+			calls++
+			now = now.Add(3 * time.Second)
+			return status.Error(codes.Unavailable, "down")
+		}, opts...)
+	})
+	var e *Error
+	if !errors.As(err, &e) || e.Attempts != 4 || e.Budget != 10*time.Second || status.Code(err) != codes.Unavailable {
+		t.Fatalf("err %v, want an *Error after 4 attempts in the 10s budget", err)
+	}
+	if calls != 4 {
+		t.Errorf("%d calls, want 4", calls)
+	}
+}
