@@ -183,7 +183,11 @@ var corpusCases = map[string]corpusCase{
 func TestCorpusManifests(t *testing.T) {
 	entries, err := os.ReadDir(corpusDir)
 	if errors.Is(err, os.ErrNotExist) {
-		t.Skip("corpus not present: ../shared/corpus is outside the repo and only available in the shared workspace")
+		msg, fail := corpusAbsent(os.Getenv("CI"))
+		if fail {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -262,4 +266,24 @@ func prefixed(p string, problems []string) []string {
 		out[i] = s
 	}
 	return out
+}
+
+// corpusAbsent says what a missing corpus means. In a fresh clone it is
+// a skip: the corpus lives outside the repository. In CI (the CI variable
+// set, as GitHub Actions and .ci/run environments do) shared/ sits beside
+// the clone, so a missing corpus is a broken setup: a failure, so that CI
+// never passes without having read it.
+func corpusAbsent(ci string) (msg string, fail bool) {
+	if ci != "" && ci != "false" && ci != "0" {
+		return "corpus not present at " + corpusDir + " although CI=" + ci + ": CI must provide ../shared/corpus beside the clone", true
+	}
+	return "corpus not present: ../shared/corpus is outside the repo and only available in the shared workspace (with CI set, this is a failure)", false
+}
+
+func TestCorpusAbsentFailsInCI(t *testing.T) {
+	for ci, fail := range map[string]bool{"": false, "false": false, "0": false, "true": true, "1": true} {
+		if _, got := corpusAbsent(ci); got != fail {
+			t.Errorf("CI=%q: fail %v, want %v", ci, got, fail)
+		}
+	}
 }
