@@ -44,7 +44,8 @@ func Run(cfg *config.Config, rep *report.Report, fp *secret.Fingerprinter) []*re
 }
 
 // Verdict summarises one secret: mismatch when resolved consumers disagree,
-// else incomplete when any consumer is unresolved, else match.
+// else incomplete when any consumer is unresolved or fewer than two
+// resolved (nothing was compared: match would be vacuous), else match.
 func Verdict(s *report.Secret, fp *secret.Fingerprinter) string {
 	if len(groups(s, fp)) > 1 {
 		return report.Mismatch
@@ -54,7 +55,33 @@ func Verdict(s *report.Secret, fp *secret.Fingerprinter) string {
 			return report.Unresolved
 		}
 	}
+	if resolvedCount(s) < 2 {
+		return report.Unresolved
+	}
 	return report.Match
+}
+
+// NothingCompared returns a note for a secret with fewer than two resolved
+// consumers: whatever else its report says, its value was compared with
+// nothing.
+func NothingCompared(s *report.Secret) (string, bool) {
+	switch resolvedCount(s) {
+	case 0:
+		return s.Name + ": no consumer resolved; nothing was compared", true
+	case 1:
+		return s.Name + ": only one consumer resolved; nothing was compared (declare a runner block or another consumer to compare it with)", true
+	}
+	return "", false
+}
+
+func resolvedCount(s *report.Secret) int {
+	n := 0
+	for _, c := range s.Consumers {
+		if c.Resolved {
+			n++
+		}
+	}
+	return n
 }
 
 func pos(cs *config.Secret) (string, int) {

@@ -203,6 +203,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*report.Report,
 	checks.ApplyIgnores(cfg, rep, opts.Now)
 	for _, s := range rep.Secrets {
 		s.Verdict = checks.Verdict(s, opts.Fingerprints)
+		if note, ok := checks.NothingCompared(s); ok {
+			rep.Notes = append(rep.Notes, note)
+		}
 	}
 	rep.Finish(opts.FailOn)
 	return rep, nil

@@ -39,6 +39,12 @@ func TestVerdictLineSaysWhatWasNotEnforced(t *testing.T) {
 	if got := verdictLine(r); got != "PASS: every consumer resolves the same value" {
 		t.Errorf("verdict %q", got)
 	}
+	// A secret that compared nothing passes, but not as a match.
+	r = &Report{Secrets: []*Secret{{Verdict: Unresolved, Consumers: []*Consumer{{Resolved: true}}}}}
+	r.Finish("error")
+	if got := verdictLine(r); strings.Contains(got, "every consumer resolves") || !strings.Contains(got, "compared with nothing") {
+		t.Errorf("verdict %q", got)
+	}
 }
 
 func TestMajorityFingerprint(t *testing.T) {

@@ -117,6 +117,13 @@ func verdictLine(r *Report) string {
 		// --fail-on let findings through: a pass, but not a clean one.
 		return fmt.Sprintf("PASS (--fail-on %s): %s above not enforced", r.FailOn, countText(r.Summary))
 	}
+	for _, s := range r.Secrets {
+		if s.Verdict == Unresolved {
+			// A secret with fewer than two resolved consumers: no finding,
+			// but no comparison either (see the notes).
+			return "PASS: no finding, but some secrets were compared with nothing (see the notes)"
+		}
+	}
 	return "PASS: every consumer resolves the same value"
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -429,5 +430,43 @@ func TestProjectIDAndNumberShareOneAccess(t *testing.T) {
 	}
 	if c := consumerByID(t, r, "cloudrun:api@api-1/app"); c.Version != "2" || !c.Resolved {
 		t.Errorf("service consumer %+v", c)
+	}
+}
+
+// A secret with fewer than two resolved consumers compares nothing: its
+// verdict is not match, and the report says so; validate warns about a
+// secret that has fewer than two consumers configured.
+func TestOneConsumerComparesNothing(t *testing.T) {
+	h := newHarness(t, concat(secretsFixture, service("api", map[string]int{"api-1": 100}, map[string]string{"api-1": envVersion("2")})))
+	cfg := h.write("c.yaml", cfgFor("", "{cloudrun: api, chain: [JWT_SECRET]}"))
+	_, r, errs := h.checkJSON(cfg)
+	if v := r.Secrets[0].Verdict; v == report.Match {
+		t.Errorf("verdict %s with one consumer, want not match; stderr %s", v, errs)
+	}
+	want := "jwt-signing: only one consumer resolved; nothing was compared"
+	if !slices.ContainsFunc(r.Notes, func(n string) bool { return strings.Contains(n, want) }) {
+		t.Errorf("notes %q, want %q", r.Notes, want)
+	}
+	_, out, _ := h.run("check", "-c", cfg)
+	if !strings.Contains(out, want) || strings.Contains(out, "every consumer resolves the same value") {
+		t.Errorf("text report should say nothing was compared:\n%s", out)
+	}
+
+	code, out, errs := h.run("validate", "-c", cfg)
+	if code != exitOK || !strings.Contains(out, "valid") {
+		t.Errorf("validate: exit %d, stdout %q; want 0 and valid", code, out)
+	}
+	if !strings.Contains(errs, "warning: ") || !strings.Contains(errs, cfg+":4:") || !strings.Contains(errs, `"jwt-signing" has one consumer`) {
+		t.Errorf("validate stderr %q: want a warning at the secret naming it", errs)
+	}
+
+	// Two consumers: compared, no warning, no note.
+	cfg = h.write("c2.yaml", cfgFor("[{secretmanager: jwt/versions/2}]", "{cloudrun: api, chain: [JWT_SECRET]}"))
+	if _, _, errs := h.run("validate", "-c", cfg); errs != "" {
+		t.Errorf("validate of two consumers warns: %q", errs)
+	}
+	_, r, _ = h.checkJSON(cfg)
+	if r.Secrets[0].Verdict != report.Match || len(r.Notes) != 0 {
+		t.Errorf("two consumers: verdict %s, notes %q; want match, none", r.Secrets[0].Verdict, r.Notes)
 	}
 }

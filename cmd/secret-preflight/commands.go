@@ -30,9 +30,16 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	}
 	consumers := 0
 	for _, s := range cfg.Secrets {
-		consumers += len(s.Services)
+		n := len(s.Services)
 		if s.Runner != nil {
-			consumers++
+			n++
+		}
+		consumers += n
+		// Valid, but check will compare nothing for it: say so now
+		// rather than let a vacuous pass look like a match.
+		if n < 2 {
+			fmt.Fprintf(stderr, "warning: %s: secret %q has %s; check compares consumers, so it compares nothing for it: add a runner block or another consumer\n",
+				s.Pos, s.Name, initPick(n, "one consumer", "no consumer"))
 		}
 	}
 	fmt.Fprintf(stdout, "%s: valid (%d secrets, %d consumers)\n", cfg.Path, len(cfg.Secrets), consumers)

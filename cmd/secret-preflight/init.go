@@ -252,8 +252,10 @@ type initEntry struct {
 // or job reads any secret: there is nothing a valid config could declare.
 //
 // Every secret gets an entry, including those a single service reads: the
-// commonest setup is a test runner against one backend, and that pair is
-// exactly what the commented runner block completes.
+// commonest setup is a test runner against one backend. Their runner block
+// is active, reading the variable the service reads: with it commented out,
+// check would have one consumer, compare nothing and pass; active, an unset
+// variable in CI is SP101 until someone sets or adjusts it.
 func renderInit(inv *sources.Inventory) ([]byte, bool) {
 	if len(inv.Secrets) == 0 {
 		return nil, false
@@ -285,7 +287,8 @@ func renderInit(inv *sources.Inventory) ([]byte, bool) {
 	b.WriteString("# Each consumer's chain lists the env vars and secret volume files through which\n")
 	b.WriteString("# it reads the secret; put them in the order its code tries them, and add its\n")
 	b.WriteString("# code's fallback, if any, as a final literal link. Then uncomment each runner\n")
-	b.WriteString("# block and give the chain your CI job resolves the secret through.\n")
+	b.WriteString("# block and give the chain your CI job resolves the secret through (a secret\n")
+	b.WriteString("# read by one service only has an active one: set its variable in CI).\n")
 	if inv.JobsErr != nil {
 		fmt.Fprintf(&b, "#\n# Cloud Run jobs could not be listed, so none is below; add cloudrun_job consumers by hand:\n# %s\n",
 			initComment(inv.JobsErr.Error()))
@@ -308,7 +311,7 @@ func renderInit(inv *sources.Inventory) ([]byte, bool) {
 		if i > 0 {
 			b.WriteString("\n")
 		}
-		writeEntry(&b, inv, region, e)
+		writeEntry(&b, inv, region, e, false)
 	}
 	if len(single) > 0 {
 		if len(shared) > 0 {
@@ -316,24 +319,37 @@ func renderInit(inv *sources.Inventory) ([]byte, bool) {
 		}
 		fmt.Fprintf(&b, "  # %s read by one service or job only: %s compared with your CI job\n",
 			initPick(len(single), "This secret is", "These secrets are"), initPick(len(single), "it is", "each is"))
-		b.WriteString("  # once its runner block is filled in (the test runner against one backend).\n")
+		b.WriteString("  # through its runner block (the test runner against one backend).\n")
 		for i, e := range single {
 			if i > 0 {
 				b.WriteString("\n")
 			}
-			writeEntry(&b, inv, region, e)
+			writeEntry(&b, inv, region, e, true)
 		}
 	}
 	return b.Bytes(), true
 }
 
-func writeEntry(b *bytes.Buffer, inv *sources.Inventory, region string, e initEntry) {
+// writeEntry writes one secret. With activeRunner (a secret one service
+// reads) the runner block is live, else it is a commented suggestion.
+func writeEntry(b *bytes.Buffer, inv *sources.Inventory, region string, e initEntry, activeRunner bool) {
 	g := e.g
 	fmt.Fprintf(b, "  # %s, read by %s\n", initYAML(g.Name), initReaders(g.Services()))
 	fmt.Fprintf(b, "  - name: %s\n", initYAML(e.name))
-	b.WriteString("    # runner:\n")
-	b.WriteString("    #   chain:\n")
-	fmt.Fprintf(b, "    #     - env: %s\n", initYAML(runnerEnv(g)))
+	env := runnerEnv(g)
+	if activeRunner {
+		// The comment sits under runner: so that it stays a comment when
+		// someone uncomments the four-space "# " lines of the others.
+		b.WriteString("    runner:\n")
+		fmt.Fprintf(b, "      # Set %s in your CI job (from Secret Manager), or change this chain\n", initComment(env))
+		b.WriteString("      # to how your CI job gets the secret; until then check reports SP101.\n")
+		b.WriteString("      chain:\n")
+		fmt.Fprintf(b, "        - env: %s\n", initYAML(env))
+	} else {
+		b.WriteString("    # runner:\n")
+		b.WriteString("    #   chain:\n")
+		fmt.Fprintf(b, "    #     - env: %s\n", initYAML(env))
+	}
 	b.WriteString("    services:\n")
 	for _, r := range g.Readers {
 		key := "cloudrun"

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/secret-preflight/secret-preflight/config"
+	"github.com/secret-preflight/secret-preflight/report"
 	"github.com/secret-preflight/secret-preflight/secret"
 )
 
@@ -126,8 +127,10 @@ func TestInitAllRegions(t *testing.T) {
 	var names []string
 	for _, s := range cfg.Secrets {
 		names = append(names, s.Name)
-		if s.Runner != nil {
-			t.Errorf("%s: the runner should be commented out", s.Name)
+		// A secret one service reads has an active runner, so that check
+		// compares it with something; the others' runner is a suggestion.
+		if single := s.Name == "reports-token"; (s.Runner != nil) != single {
+			t.Errorf("%s: runner %+v, want it active only for the single-reader secret", s.Name, s.Runner)
 		}
 	}
 	// Shared secrets first, then reports-token, which worker alone reads:
@@ -575,5 +578,38 @@ jobs:
 	if code != exitOK || strings.Contains(out, "- cloudrun_job:") || !strings.Contains(out, "# Cloud Run jobs could not be listed") ||
 		!strings.Contains(errs, "run.jobs.list") {
 		t.Errorf("exit %d, stderr %q, output:\n%s", code, errs, out)
+	}
+}
+
+// The runner block of a single-reader secret is active: check on the fresh
+// config reports the unset variable (SP101) instead of comparing one
+// consumer and passing.
+func TestInitSingleReaderRunnerIsActive(t *testing.T) {
+	h := newHarness(t, initFixture)
+	code, out, errs := h.run("init", "--project", "stg", "--region", "europe-west1")
+	if code != exitOK {
+		t.Fatalf("init: exit %d; stderr:\n%s", code, errs)
+	}
+	if !strings.Contains(out, "      # Set REPORTS_TOKEN in your CI job (from Secret Manager)") {
+		t.Errorf("the runner block should say to set REPORTS_TOKEN in CI:\n%s", out)
+	}
+	cfg := h.write("secret-preflight.yaml", out)
+	for _, s := range parseConfig(t, "single.yaml", out).Secrets {
+		if s.Runner == nil || len(s.Runner.Chain) != 1 || s.Runner.Chain[0].Kind != config.LinkEnv {
+			t.Errorf("%s: runner %+v, want one active env link", s.Name, s.Runner)
+		}
+	}
+	code, r, errs := h.checkJSON(cfg)
+	if code == exitOK || r.Result == report.Pass {
+		t.Fatalf("check of the fresh config: exit %d result %s, want no pass; findings %+v\n%s", code, r.Result, r.Findings, errs)
+	}
+	var sp101 bool
+	for _, f := range r.Findings {
+		if f.Code == "SP101" && f.Secret == "reports-token" && f.Consumers[0] == "runner" && strings.Contains(f.Message, "REPORTS_TOKEN") {
+			sp101 = true
+		}
+	}
+	if !sp101 {
+		t.Errorf("want SP101 for reports-token's unset runner variable: %+v", r.Findings)
 	}
 }
