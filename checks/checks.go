@@ -44,8 +44,9 @@ func Run(cfg *config.Config, rep *report.Report, fp *secret.Fingerprinter) []*re
 }
 
 // Verdict summarises one secret: mismatch when resolved consumers disagree,
-// else incomplete when any consumer is unresolved or fewer than two
-// resolved (nothing was compared: match would be vacuous), else match.
+// else incomplete when any consumer is unresolved, else match. A secret
+// with a single resolved consumer is a match in DESIGN.md's terms (nothing
+// disagrees); NothingCompared adds the note that says nothing was compared.
 func Verdict(s *report.Secret, fp *secret.Fingerprinter) string {
 	if len(groups(s, fp)) > 1 {
 		return report.Mismatch
@@ -54,9 +55,6 @@ func Verdict(s *report.Secret, fp *secret.Fingerprinter) string {
 		if !c.Resolved {
 			return report.Unresolved
 		}
-	}
-	if resolvedCount(s) < 2 {
-		return report.Unresolved
 	}
 	return report.Match
 }

@@ -34,13 +34,13 @@ func TestVerdictLineSaysWhatWasNotEnforced(t *testing.T) {
 	if got := verdictLine(r); !strings.HasPrefix(got, "PASS (--fail-on error): 0 errors, 1 warning") {
 		t.Errorf("verdict %q", got)
 	}
-	r = &Report{Secrets: []*Secret{{Consumers: []*Consumer{{Resolved: true}}}}}
+	r = &Report{Secrets: []*Secret{{Consumers: []*Consumer{{Resolved: true}, {Resolved: true}}}}}
 	r.Finish("error")
 	if got := verdictLine(r); got != "PASS: every consumer resolves the same value" {
 		t.Errorf("verdict %q", got)
 	}
 	// A secret that compared nothing passes, but not as a match.
-	r = &Report{Secrets: []*Secret{{Verdict: Unresolved, Consumers: []*Consumer{{Resolved: true}}}}}
+	r = &Report{Secrets: []*Secret{{Verdict: Match, Consumers: []*Consumer{{Resolved: true}}}}}
 	r.Finish("error")
 	if got := verdictLine(r); strings.Contains(got, "every consumer resolves") || !strings.Contains(got, "compared with nothing") {
 		t.Errorf("verdict %q", got)

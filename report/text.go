@@ -118,7 +118,13 @@ func verdictLine(r *Report) string {
 		return fmt.Sprintf("PASS (--fail-on %s): %s above not enforced", r.FailOn, countText(r.Summary))
 	}
 	for _, s := range r.Secrets {
-		if s.Verdict == Unresolved {
+		resolved := 0
+		for _, c := range s.Consumers {
+			if c != nil && c.Resolved {
+				resolved++
+			}
+		}
+		if resolved < 2 {
 			// A secret with fewer than two resolved consumers: no finding,
 			// but no comparison either (see the notes).
 			return "PASS: no finding, but some secrets were compared with nothing (see the notes)"

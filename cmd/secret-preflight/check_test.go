@@ -434,14 +434,16 @@ func TestProjectIDAndNumberShareOneAccess(t *testing.T) {
 }
 
 // A secret with fewer than two resolved consumers compares nothing: its
-// verdict is not match, and the report says so; validate warns about a
-// secret that has fewer than two consumers configured.
+// verdict stays match (DESIGN.md: nothing disagrees, nothing is
+// unresolved), but the report says nothing was compared and never claims
+// agreement; validate warns about a secret that has fewer than two
+// consumers configured.
 func TestOneConsumerComparesNothing(t *testing.T) {
 	h := newHarness(t, concat(secretsFixture, service("api", map[string]int{"api-1": 100}, map[string]string{"api-1": envVersion("2")})))
 	cfg := h.write("c.yaml", cfgFor("", "{cloudrun: api, chain: [JWT_SECRET]}"))
 	_, r, errs := h.checkJSON(cfg)
-	if v := r.Secrets[0].Verdict; v == report.Match {
-		t.Errorf("verdict %s with one consumer, want not match; stderr %s", v, errs)
+	if v := r.Secrets[0].Verdict; v != report.Match {
+		t.Errorf("verdict %s with one resolved consumer, want match (nothing disagrees); stderr %s", v, errs)
 	}
 	want := "jwt-signing: only one consumer resolved; nothing was compared"
 	if !slices.ContainsFunc(r.Notes, func(n string) bool { return strings.Contains(n, want) }) {
