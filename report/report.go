@@ -37,7 +37,10 @@ const (
 
 // Report is one run's result.
 type Report struct {
-	Schema           string       `json:"schema"`
+	Schema string `json:"schema"`
+	// ToolVersion is the version of secret-preflight that wrote the
+	// report (the release's, stamped at build time; "(devel)" otherwise).
+	ToolVersion      string       `json:"tool_version"`
 	Result           string       `json:"result"`
 	FingerprintScope secret.Scope `json:"fingerprint_scope"`
 	// FingerprintKeyID identifies a stable fingerprint key without

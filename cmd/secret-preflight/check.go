@@ -190,6 +190,7 @@ func readBaseline(path string) (*report.Report, error) {
 // output that cannot be written is exit 2 (DESIGN.md section 4): CI must
 // not pass, nor fail for another reason, on a report nobody can read.
 func emit(rep *report.Report, outs []output, e *env, stdout, stderr io.Writer) int {
+	rep.ToolVersion = currentVersion().Version
 	code := rep.ExitCode()
 	// In GitHub Actions every resolved value is masked before anything
 	// else is printed: by the github format when it is the stdout format,

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"runtime/debug"
 
 	"github.com/secret-preflight/secret-preflight/internal/fakegcp"
 )
@@ -78,11 +77,4 @@ func runEmulator(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fmt.Fprintln(stderr, "serving the fake Secret Manager v1 and Cloud Run v2 APIs; interrupt to stop")
 	<-ctx.Done()
 	return exitOK
-}
-
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
 }

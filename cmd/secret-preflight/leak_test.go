@@ -328,6 +328,8 @@ func TestNoSecretLeaks(t *testing.T) {
 		// A wrong path given to --baseline: a file of secrets.
 		{"check", "-c", cfg, "--baseline", filepath.Join(h.dir, "key.txt")},
 		{"check", "-c", cfg, "--baseline", filepath.Join(h.dir, ".env")},
+		{"version"},
+		{"--version"},
 	} {
 		_, out, errs := h.run(c...)
 		assertNoLeak(t, strings.Join(c, " "), out+errs, canaries)

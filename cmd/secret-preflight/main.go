@@ -87,7 +87,7 @@ commands:
   token      would each consumer of a secret accept this token?
   demo       run the bundled staging incident on the embedded emulator
   emulator   serve the fake Secret Manager and Cloud Run APIs from a fixture
-  version    print the version
+  version    print the version, commit and build date (also --version)
 
 Run 'secret-preflight <command> -h' for a command's flags.
 Exit codes: 0 pass, 1 findings at or above --fail-on, 2 bad usage or config
@@ -180,7 +180,7 @@ func dispatch(ctx context.Context, args []string, e *env, stdout, stderr io.Writ
 	case "emulator":
 		return runEmulator(ctx, rest, stdout, stderr)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "secret-preflight", version())
+		fmt.Fprintln(stdout, currentVersion())
 		return exitOK
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
