@@ -503,13 +503,13 @@ func TestActionStructure(t *testing.T) {
 	if setupGo == nil {
 		t.Fatal("no actions/setup-go step")
 	}
-	// setup-go v5 reads only the go line of a go-version-file: the version
-	// comes from the step that reads go.mod's toolchain line.
+	// An exact version, from the step that reads go.mod's toolchain line,
+	// which the go-env step then checks is the go on PATH.
 	if got, want := setupGo.With["go-version"], "${{ steps."+goVersionStepID+".outputs.version }}"; got != want {
 		t.Errorf("setup-go go-version = %q, want %q", got, want)
 	}
 	if f, ok := setupGo.With["go-version-file"]; ok {
-		t.Errorf("setup-go go-version-file = %q: setup-go v5 would install the go line's version", f)
+		t.Errorf("setup-go go-version-file = %q: the action passes the toolchain line's exact release as go-version", f)
 	}
 	a.step(t, goVersionStepID)
 	readAt := slices.IndexFunc(a.Runs.Steps, func(s actionStep) bool { return s.ID == goVersionStepID })
@@ -715,9 +715,19 @@ func TestActionInputsReachCLIFlags(t *testing.T) {
 		"working-directory": {"probe dir", "cwd"},
 		"extra-args":        {"--timeout 5s", "args"},
 	}
+	// Inputs that choose which binary runs, not how: they never reach the
+	// check step (TestActionChoosesBinary tests them).
+	chooseBinary := map[string]bool{"version": true}
 	for name := range a.Inputs {
-		if _, ok := cases[name]; !ok {
+		if _, ok := cases[name]; !ok && !chooseBinary[name] {
 			t.Errorf("input %s is new: add it to this test's table with the flag it must reach", name)
+		}
+	}
+	for k, v := range a.step(t, checkStepID).Env {
+		for name := range chooseBinary {
+			if strings.Contains(v, "inputs."+name) {
+				t.Errorf("check step env %s=%q: input %s chooses the binary, it is not for the CLI", k, v, name)
+			}
 		}
 	}
 	for name := range cases {
