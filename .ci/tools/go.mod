@@ -1,3 +1,6 @@
+// Tools for .ci/ only, kept out of the main module so its dependency graph
+// (and what the Action's source build downloads) stays small.
+// Run: go -C .ci/tools tool goreleaser ...
 module github.com/secret-preflight/secret-preflight/ci-tools
 
 go 1.26.1
