@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -26,6 +27,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 const (
@@ -550,4 +553,105 @@ func TestActionInstallsRelease(t *testing.T) {
 			t.Errorf("a binary is in RUNNER_TEMP after a failed install: %v", err)
 		}
 	})
+}
+
+// TestReleaseToolingAgrees: the release workflow, the GoReleaser config,
+// the installer and the README's verification commands describe the same
+// release. (.ci/release builds a real snapshot with GoReleaser and installs
+// it with scripts/install.sh; this runs without GoReleaser.)
+func TestReleaseToolingAgrees(t *testing.T) {
+	read := func(p string) string {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	var wf struct {
+		On struct {
+			Push struct {
+				Tags []string `yaml:"tags"`
+			} `yaml:"push"`
+		} `yaml:"on"`
+		Permissions map[string]string `yaml:"permissions"`
+		Jobs        map[string]struct {
+			Permissions map[string]string `yaml:"permissions"`
+			Steps       []struct {
+				Uses string            `yaml:"uses"`
+				With map[string]string `yaml:"with"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	if err := yaml.Unmarshal([]byte(read(".github/workflows/release.yml")), &wf); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(wf.On.Push.Tags, []string{"v*"}) {
+		t.Errorf("release.yml runs on tags %q, want [v*]", wf.On.Push.Tags)
+	}
+	if len(wf.Permissions) != 0 {
+		t.Errorf("release.yml grants %v to every job; grant per job", wf.Permissions)
+	}
+	toolsMod := read(".ci/tools/go.mod")
+	m := regexp.MustCompile(`(?m)^\s*github\.com/goreleaser/goreleaser/v2 (v\S+)`).FindStringSubmatch(toolsMod)
+	if m == nil {
+		t.Fatal(".ci/tools/go.mod does not require github.com/goreleaser/goreleaser/v2")
+	}
+	shaRE := regexp.MustCompile(`^[\w.-]+/[\w./-]+@[0-9a-f]{40}$`)
+	var goreleaser, attest bool
+	for name, job := range wf.Jobs {
+		want := map[string]string{"contents": "write", "id-token": "write", "attestations": "write"}
+		if !maps.Equal(job.Permissions, want) {
+			t.Errorf("job %s: permissions %v, want %v", name, job.Permissions, want)
+		}
+		for _, s := range job.Steps {
+			if s.Uses == "" {
+				continue
+			}
+			if !shaRE.MatchString(s.Uses) {
+				t.Errorf("job %s: %s is not pinned to a commit", name, s.Uses)
+			}
+			switch {
+			case strings.HasPrefix(s.Uses, "goreleaser/goreleaser-action@"):
+				goreleaser = true
+				if s.With["version"] != m[1] {
+					t.Errorf("goreleaser-action runs GoReleaser %q, .ci/run checks the config with %s", s.With["version"], m[1])
+				}
+			case strings.HasPrefix(s.Uses, "actions/attest@"):
+				attest = true
+				if !strings.Contains(s.With["subject-path"], "dist/checksums.txt") {
+					t.Errorf("the attestation does not cover checksums.txt: %q", s.With["subject-path"])
+				}
+			}
+		}
+	}
+	if !goreleaser || !attest {
+		t.Errorf("release.yml: goreleaser-action %v, actions/attest %v; want both", goreleaser, attest)
+	}
+
+	// The names the installer asks for are the ones GoReleaser writes.
+	gr := read(".goreleaser.yaml")
+	for _, want := range []string{
+		`name_template: "{{ .ProjectName }}_{{ .Version }}_{{ .Os }}_{{ .Arch }}"`,
+		"project_name: secret-preflight", "name_template: checksums.txt", "algorithm: sha256",
+		"-X main.version={{ .Version }} -X main.commit={{ .FullCommit }} -X main.date={{ .CommitDate }}",
+	} {
+		if !strings.Contains(gr, want) {
+			t.Errorf(".goreleaser.yaml lacks %q", want)
+		}
+	}
+	if !strings.Contains(read("scripts/install.sh"), `asset="secret-preflight_${number}_${os}_${arch}.${ext}"`) {
+		t.Error("scripts/install.sh no longer asks for secret-preflight_VERSION_OS_ARCH.EXT")
+	}
+
+	readme := read("README.md")
+	for _, want := range []string{
+		"sha256sum --ignore-missing -c checksums.txt",
+		"gh attestation verify checksums.txt --repo secret-preflight/secret-preflight",
+		"--signer-workflow secret-preflight/secret-preflight/.github/workflows/release.yml",
+		"uses: secret-preflight/secret-preflight@v1.0.0",
+	} {
+		if !strings.Contains(readme, want) {
+			t.Errorf("README lacks %q", want)
+		}
+	}
 }
