@@ -711,6 +711,7 @@ func TestActionInputsReachCLIFlags(t *testing.T) {
 		"only":              {"jwt-signing", "flag:only"},
 		"baseline":          {"previous/report.json", "flag:baseline"},
 		"allow-exec":        {"true", "flag:allow-exec"},
+		"no-probes":         {"true", "flag:no-probes"},
 		"fingerprint-key":   {"probe-fingerprint-key", "env:SECRET_PREFLIGHT_FINGERPRINT_KEY"},
 		"working-directory": {"probe dir", "cwd"},
 		"extra-args":        {"--timeout 5s", "args"},
@@ -833,28 +834,32 @@ func TestActionInputParsing(t *testing.T) {
 		parseArgv(t, call.argv, flags)
 	})
 
-	t.Run("allow-exec false and default add nothing", func(t *testing.T) {
-		for _, v := range []string{"false", "FALSE", ""} {
-			_, call := runStub(t, a, map[string]string{"allow-exec": v}, nil)
-			if slices.Contains(call.argv, "--allow-exec") {
-				t.Errorf("allow-exec=%q: argv %q has --allow-exec", v, call.argv)
+	// Boolean inputs: false, FALSE and empty add nothing; anything but a
+	// boolean fails closed before the CLI runs.
+	for input, flag := range map[string]string{"allow-exec": "--allow-exec", "no-probes": "--no-probes"} {
+		t.Run(input+" false and default add nothing", func(t *testing.T) {
+			for _, v := range []string{"false", "FALSE", ""} {
+				_, call := runStub(t, a, map[string]string{input: v}, nil)
+				if slices.Contains(call.argv, flag) {
+					t.Errorf("%s=%q: argv %q has %s", input, v, call.argv, flag)
+				}
 			}
-		}
-	})
+		})
 
-	t.Run("allow-exec that is not a boolean fails closed", func(t *testing.T) {
-		rec := t.TempDir()
-		r := runCheckStep(t, a, stepOpts{inputs: map[string]string{"allow-exec": "yes"}, workspace: t.TempDir(), stub: stubCLI(rec)})
-		if r.code != 2 {
-			t.Errorf("allow-exec=yes: exit %d, want 2 (bad usage)", r.code)
-		}
-		if _, err := os.Stat(filepath.Join(rec, "argv")); err == nil {
-			t.Error("allow-exec=yes: the CLI ran anyway")
-		}
-		if !strings.Contains(r.stderr, "::error") {
-			t.Errorf("allow-exec=yes: no ::error annotation on stderr:\n%s", r.stderr)
-		}
-	})
+		t.Run(input+" that is not a boolean fails closed", func(t *testing.T) {
+			rec := t.TempDir()
+			r := runCheckStep(t, a, stepOpts{inputs: map[string]string{input: "yes"}, workspace: t.TempDir(), stub: stubCLI(rec)})
+			if r.code != 2 {
+				t.Errorf("%s=yes: exit %d, want 2 (bad usage)", input, r.code)
+			}
+			if _, err := os.Stat(filepath.Join(rec, "argv")); err == nil {
+				t.Errorf("%s=yes: the CLI ran anyway", input)
+			}
+			if !strings.Contains(r.stderr, "::error") {
+				t.Errorf("%s=yes: no ::error annotation on stderr:\n%s", input, r.stderr)
+			}
+		})
+	}
 
 	t.Run("fingerprint-key is masked line by line before anything else", func(t *testing.T) {
 		key := "first-line-of-key\r\nsecond-line-of-key\n"
