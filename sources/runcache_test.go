@@ -235,3 +235,82 @@ func TestPrefetchLeavesTaggedServicesRevisionsAlone(t *testing.T) {
 		t.Errorf("ListServices %d, GetService %d, GetRevision %d; want 1, 1, 0", l, g, r)
 	}
 }
+
+// TestAccessByIDSharesFlightAfterNumberLearned: an ask by project id is in
+// flight when another answer teaches the id's number; a second ask for the
+// same version by id (now canonical by number) waits for the first instead
+// of calling again.
+func TestAccessByIDSharesFlightAfterNumberLearned(t *testing.T) {
+	f := &fakegcp.Fixture{
+		Projects: map[string]string{"p": "1"},
+		Secrets: []fakegcp.Secret{
+			{Name: "projects/p/secrets/jwt", Versions: []fakegcp.Version{{Data: []byte("v1")}, {Data: []byte("v2")}}},
+			{Name: "projects/p/secrets/other", Versions: []fakegcp.Version{{Data: []byte("o1")}}},
+		},
+	}
+	srv, err := fakegcp.NewServer(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	// The first ask for jwt is held on its way out until the test lets it
+	// go; any later ask for jwt while it is held is the bug.
+	var (
+		mu    sync.Mutex
+		jwts  int
+		held  = make(chan struct{})
+		rel   = make(chan struct{})
+		twice = make(chan struct{})
+	)
+	hold := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if strings.Contains(fmt.Sprint(req), "/jwt/") {
+			mu.Lock()
+			jwts++
+			n := jwts
+			mu.Unlock()
+			switch n {
+			case 1:
+				close(held)
+				<-rel
+			case 2:
+				close(twice)
+			}
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+	sm, err := secretmanager.NewClient(context.Background(), append(srv.ClientOptions(), option.WithGRPCDialOption(grpc.WithChainUnaryInterceptor(hold)))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sm.Close() })
+	a := NewAccessor(sm)
+	waiting := make(chan struct{})
+	a.onWait = func() { close(waiting) }
+	ctx := context.Background()
+	const name = "projects/p/secrets/jwt/versions/latest"
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	wg.Add(1)
+	go func() { defer wg.Done(); _, errs[0] = a.Access(ctx, name) }()
+	<-held
+	if _, err := a.Access(ctx, "projects/p/secrets/other/versions/1"); err != nil { // teaches p = 1
+		t.Fatal(err)
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); _, errs[1] = a.Access(ctx, name) }()
+	select {
+	case <-waiting:
+	case <-twice:
+		t.Error("the second ask called Secret Manager while the first was in flight")
+	}
+	close(rel)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := srv.CallsFor("AccessSecretVersion", name); n != 1 {
+		t.Errorf("%s asked %d times in one run, want 1", name, n)
+	}
+}

@@ -173,9 +173,7 @@ func (a *Accessor) claim(key string) (wait <-chan struct{}, landed func()) {
 		if y.project == x.project && y.version == x.version {
 			continue // the same ask: singleflight shares it
 		}
-		sameProject := y.project == x.project ||
-			isProjectNumber(x.project) && !a.numbered[x.project] && !isProjectNumber(y.project)
-		if sameProject && (y.version == x.version || isProjectNumber(x.version) && !isProjectNumber(y.version)) {
+		if a.sameProject(x.project, y.project) && (y.version == x.version || isProjectNumber(x.version) && !isProjectNumber(y.version)) {
 			return y.done, nil
 		}
 	}
@@ -195,6 +193,22 @@ func (a *Accessor) claim(key string) (wait <-chan struct{}, landed func()) {
 		}
 		close(x.done)
 	}
+}
+
+// sameProject reports whether the project of an ask (x, canonical) may be
+// the project of an ask in flight (y, canonical when it was claimed): the
+// same spelling, spellings a learned number ties together (in either
+// direction: y may have been claimed by id before its number was learned),
+// or a number nobody has answered with yet, which may be y's id. a.mu is
+// held.
+func (a *Accessor) sameProject(x, y string) bool {
+	switch {
+	case x == y:
+		return true
+	case a.numbers[x] == y || a.numbers[y] == x:
+		return true
+	}
+	return isProjectNumber(x) && !a.numbered[x] && !isProjectNumber(y)
 }
 
 // canonical spells name's project by its number when a previous answer
