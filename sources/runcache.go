@@ -206,11 +206,14 @@ func (c *CloudRun) service(ctx context.Context, name string) (*runpb.Service, er
 	c.cache.mu.Lock()
 	ch := c.cache.waiting[name]
 	c.cache.mu.Unlock()
-	if ch != nil {
+	if ch != nil && !ready(ch) {
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return nil, cloudError(name, "run.services.get", ctx.Err())
+			// The listing may have delivered it just as the run ended.
+			if !ready(ch) {
+				return nil, cloudError(name, "run.services.get", ctx.Err())
+			}
 		}
 	}
 	return c.cache.services.do(name, func() (*runpb.Service, error) {
@@ -316,4 +319,16 @@ func splitServiceName(name string) (parent, id string, ok bool) {
 		return "", "", false
 	}
 	return name[:i], name[i+len("/services/"):], true
+}
+
+// ready reports whether ch is closed, without waiting. A select between a
+// closed channel and a done context picks either at random: callers look
+// first, so that an answer already there is never dropped for the deadline.
+func ready(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }

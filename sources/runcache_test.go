@@ -314,3 +314,93 @@ func TestAccessByIDSharesFlightAfterNumberLearned(t *testing.T) {
 		t.Errorf("%s asked %d times in one run, want 1", name, n)
 	}
 }
+
+// TestListedServiceOutlivesTheDeadline: a service its listing has already
+// delivered is served after the run's deadline too, every time (a select
+// between the delivered answer and the done context picks at random).
+func TestListedServiceOutlivesTheDeadline(t *testing.T) {
+	srv, c := runFake(t, 3)
+	names := []string{"projects/p/locations/r/services/s000", "projects/p/locations/r/services/s001"}
+	c.Prefetch(context.Background(), map[string]bool{names[0]: false, names[1]: false})()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := range 64 {
+		for _, n := range names {
+			if _, err := c.service(ctx, n); err != nil {
+				t.Fatalf("try %d: %s: %v", i, n, err)
+			}
+		}
+	}
+	if l, g := srv.Calls("ListServices"), srv.Calls("GetService"); l != 1 || g != 0 {
+		t.Errorf("ListServices %d, GetService %d; want 1, 0", l, g)
+	}
+}
+
+// TestLandedFlightOutlivesTheDeadline: an ask that waited for another in
+// flight uses its answer when both the answer and the deadline are there
+// by the time it looks.
+func TestLandedFlightOutlivesTheDeadline(t *testing.T) {
+	f := &fakegcp.Fixture{
+		Projects: map[string]string{"p": "1"},
+		Secrets:  []fakegcp.Secret{{Name: "projects/p/secrets/jwt", Versions: []fakegcp.Version{{Data: []byte("v1")}}}},
+	}
+	srv, err := fakegcp.NewServer(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	var (
+		mu       sync.Mutex
+		inFlight chan struct{}
+		release  chan struct{}
+	)
+	hold := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		mu.Lock()
+		in, rel := inFlight, release
+		inFlight = nil
+		mu.Unlock()
+		if in != nil {
+			close(in)
+			<-rel
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+	sm, err := secretmanager.NewClient(context.Background(), append(srv.ClientOptions(), option.WithGRPCDialOption(grpc.WithChainUnaryInterceptor(hold)))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sm.Close() })
+	for i := range 32 {
+		in, rel := make(chan struct{}), make(chan struct{})
+		mu.Lock()
+		inFlight, release = in, rel
+		mu.Unlock()
+		a := NewAccessor(sm)
+		// The second ask, by number, waits for the first, by id; it looks
+		// only once the first has landed and its own context has ended.
+		waiting, look := make(chan struct{}), make(chan struct{})
+		a.onWait = func() { close(waiting); <-look }
+		first := make(chan error, 1)
+		go func() {
+			_, err := a.Access(context.Background(), "projects/p/secrets/jwt/versions/1")
+			first <- err
+		}()
+		<-in
+		ctx, cancel := context.WithCancel(context.Background())
+		second := make(chan error, 1)
+		go func() {
+			_, err := a.Access(ctx, "projects/1/secrets/jwt/versions/1")
+			second <- err
+		}()
+		<-waiting
+		cancel()
+		close(rel)
+		if err := <-first; err != nil {
+			t.Fatal(err)
+		}
+		close(look)
+		if err := <-second; err != nil {
+			t.Fatalf("try %d: %v", i, err)
+		}
+	}
+}

@@ -108,6 +108,9 @@ func (a *Accessor) Access(ctx context.Context, name string) (Accessed, error) {
 			case <-wait:
 				continue
 			case <-ctx.Done():
+				if ready(wait) {
+					continue // its answer is there: use it
+				}
 				return Accessed{}, cloudError(name, "secretmanager.versions.access", ctx.Err())
 			}
 		}
