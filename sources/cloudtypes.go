@@ -72,7 +72,10 @@ func cloudError(resource, permission string, err error) error {
 		ce.Attempts, ce.RetryBudget = re.Attempts, re.Budget
 		err = re.Err
 	}
+	var pt *PageTimeoutError
 	switch st, ok := status.FromError(err); {
+	case errors.As(err, &pt):
+		ce.Code, ce.Detail = codes.DeadlineExceeded, pt.Error()
 	case errors.Is(err, context.DeadlineExceeded):
 		ce.Code = codes.DeadlineExceeded
 	case errors.Is(err, context.Canceled):

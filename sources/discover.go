@@ -146,15 +146,19 @@ func Discover(ctx context.Context, pol retry.Policy, lister ServiceLister, jobs 
 	home := map[string]bool{project: true}
 	for _, region := range regions {
 		parent := fmt.Sprintf("projects/%s/locations/%s", project, region)
-		listOpts, annotate := pol.Iterator(ctx)
-		it := lister.ListServices(ctx, &runpb.ListServicesRequest{Parent: parent}, listOpts...)
+		// Each page may take what one call may: a page that hangs fails
+		// its listing with an error naming it, not the whole --timeout.
+		budget := newPageBudget(ctx, pol)
+		defer budget.done()
+		listOpts, annotate := pol.Iterator(budget.ctx)
+		it := lister.ListServices(budget.ctx, &runpb.ListServicesRequest{Parent: parent}, listOpts...)
 		for {
-			svc, err := it.Next()
+			svc, err := nextPaged(budget, it.PageInfo().Remaining(), it.Next)
 			if errors.Is(err, iterator.Done) {
 				break
 			}
 			if err != nil {
-				return nil, cloudError(parent, "run.services.list", annotate(err))
+				return nil, cloudError(parent, "run.services.list", budget.err(annotate(err)))
 			}
 			ds, err := discoveredService(svc)
 			if err != nil {
@@ -166,15 +170,17 @@ func Discover(ctx context.Context, pol retry.Policy, lister ServiceLister, jobs 
 		if jobs == nil || inv.JobsErr != nil {
 			continue
 		}
-		jobOpts, annotateJobs := pol.Iterator(ctx)
-		jit := jobs.ListJobs(ctx, &runpb.ListJobsRequest{Parent: parent}, jobOpts...)
+		jobBudget := newPageBudget(ctx, pol)
+		defer jobBudget.done()
+		jobOpts, annotateJobs := pol.Iterator(jobBudget.ctx)
+		jit := jobs.ListJobs(jobBudget.ctx, &runpb.ListJobsRequest{Parent: parent}, jobOpts...)
 		for {
-			j, err := jit.Next()
+			j, err := nextPaged(jobBudget, jit.PageInfo().Remaining(), jit.Next)
 			if errors.Is(err, iterator.Done) {
 				break
 			}
 			if err != nil {
-				inv.JobsErr = cloudError(parent, "run.jobs.list", annotateJobs(err))
+				inv.JobsErr = cloudError(parent, "run.jobs.list", jobBudget.err(annotateJobs(err)))
 				break
 			}
 			dj, err := discoveredJob(j)

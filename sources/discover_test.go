@@ -10,6 +10,8 @@ import (
 
 	run "cloud.google.com/go/run/apiv2"
 	secretmanager "cloud.google.com/go/secretmanager/apiv1"
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 
 	"github.com/secret-preflight/secret-preflight/config"
@@ -432,5 +434,39 @@ func TestDiscoverNumberLookupNoClient(t *testing.T) {
 	}
 	if inv.NumberErr == nil || !strings.Contains(inv.NumberErr.Error(), "no Secret Manager client") {
 		t.Errorf("error %v, want one saying there is no Secret Manager client", inv.NumberErr)
+	}
+}
+
+// hangListings is a client interceptor under which every ListServices call
+// waits for its context to end, as a page that never answers does.
+func hangListings(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	if strings.HasSuffix(method, "/ListServices") {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return invoker(ctx, method, req, reply, cc, opts...)
+}
+
+// A page that never answers fails its listing once it has taken what one
+// call may, with an error naming the listing and the budget, long before
+// the run's deadline.
+func TestDiscoverStuckPageFailsItsListing(t *testing.T) {
+	fc := discoverFake(t, discoverFixture)
+	client, err := run.NewServicesClient(context.Background(), append(fc.srv.ClientOptions(), option.WithGRPCDialOption(grpc.WithChainUnaryInterceptor(hangListings)))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	pol := testRetry
+	pol.Budget = 100 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err = Discover(ctx, pol, client, nil, fc.sm, "p", []string{"r1"})
+	want := "projects/p/locations/r1: DeadlineExceeded: timed out (a page of the listing took longer than the 100ms a call may take)"
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
+	}
+	if ctx.Err() != nil {
+		t.Error("the listing waited for the run's deadline")
 	}
 }

@@ -127,30 +127,37 @@ func (c *CloudRun) Prefetch(ctx context.Context, want map[string]bool) (wait fun
 // when the pages read reach the number still missing: from there on, one
 // GetService each costs no more than another page. A listing that fails
 // (run.services.list denied, say) gives up the same way, so the consumers
-// get the error GetService gives, which names their own service.
+// get the error GetService gives, which names their own service. So does
+// a page that takes longer than one call may (retry.Policy.CallBudget): a
+// listing that hangs must not hold every consumer of the region until the
+// run's deadline.
 func (c *CloudRun) list(ctx context.Context, lister ServiceLister, parent string, pending map[string]chan struct{}) {
 	defer func() {
 		for _, ch := range pending {
 			close(ch)
 		}
 	}()
+	budget := newPageBudget(ctx, c.Retry)
+	defer budget.done()
 	// A page that still fails after the retry policy's attempts ends the
 	// listing: GetService then retries each service under the same policy.
-	listOpts, _ := c.Retry.Iterator(ctx)
-	it := lister.ListServices(ctx, &runpb.ListServicesRequest{Parent: parent, PageSize: listPageSize}, listOpts...)
+	listOpts, _ := c.Retry.Iterator(budget.ctx)
+	it := lister.ListServices(budget.ctx, &runpb.ListServicesRequest{Parent: parent, PageSize: listPageSize}, listOpts...)
 	pages := 0
 	for len(pending) > 0 {
 		// The iterator fetches a page when its buffer is empty: that is the
-		// call the limit applies to.
+		// call the limit and the budget apply to.
 		var release func()
 		if it.PageInfo().Remaining() == 0 {
 			if pages >= len(pending) {
 				return
 			}
-			var err error
-			if release, err = acquireList(ctx); err != nil {
+			acquired, err := acquireList(ctx)
+			if err != nil {
 				return
 			}
+			stop := budget.page()
+			release = func() { stop(); acquired() }
 			pages++
 		}
 		svc, err := it.Next()

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	runapi "cloud.google.com/go/run/apiv2"
 	"cloud.google.com/go/run/apiv2/runpb"
@@ -132,8 +133,8 @@ func TestListingDeniedFallsBackToGets(t *testing.T) {
 			t.Errorf("%s: %s", names[i], e)
 		}
 	}
-	if l, g := srv.Calls("ListServices"), srv.Calls("GetService"); l != 1 || g != 2 {
-		t.Errorf("ListServices %d, GetService %d; want 1, 2", l, g)
+	if g := srv.Calls("GetService"); g != 2 {
+		t.Errorf("GetService %d, want 2", g)
 	}
 }
 
@@ -402,5 +403,35 @@ func TestLandedFlightOutlivesTheDeadline(t *testing.T) {
 		if err := <-second; err != nil {
 			t.Fatalf("try %d: %v", i, err)
 		}
+	}
+}
+
+// A listing whose page never answers gives up once the page has taken
+// what one call may, and its services are read with GetService, well
+// within the run's deadline.
+func TestStuckListingFallsBackToGets(t *testing.T) {
+	srv, c := runFake(t, 3)
+	svcs, err := runapi.NewServicesClient(context.Background(), append(srv.ClientOptions(), option.WithGRPCDialOption(grpc.WithChainUnaryInterceptor(hangListings)))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svcs.Close() })
+	c.Services = svcs
+	c.Retry.Budget = 100 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	names := []string{"projects/p/locations/r/services/s000", "projects/p/locations/r/services/s001"}
+	wait := c.Prefetch(ctx, map[string]bool{names[0]: true, names[1]: true})
+	for _, n := range names {
+		if _, _, err := c.Serving(ctx, n); err != nil {
+			t.Errorf("%s: %v", n, err)
+		}
+	}
+	wait()
+	if ctx.Err() != nil {
+		t.Error("the services waited for the run's deadline")
+	}
+	if g := srv.Calls("GetService"); g != 2 {
+		t.Errorf("GetService %d, want 2", g)
 	}
 }

@@ -72,6 +72,11 @@ func (p Policy) attempts() int {
 	return p.Attempts
 }
 
+// CallBudget is the time one read may take, its retries included: what
+// bounds a call that never answers, as well as one that keeps failing.
+// Listings, whose pages Do cannot wrap, bound each page fetch with it.
+func (p Policy) CallBudget() time.Duration { return p.budget() }
+
 func (p Policy) budget() time.Duration {
 	if p.Budget <= 0 {
 		return DefaultBudget
@@ -150,8 +155,10 @@ func (p Policy) Do(ctx context.Context, call func(ctx context.Context, opts ...g
 // pages lazily (Do cannot wrap Next), and a function that turns the error
 // Next returns into what Do would have returned. Each page fetch gets its
 // own attempts and budget; there the budget bounds the pauses, while each
-// attempt is bounded by ctx alone. ctx should be the one given to the List
-// call.
+// attempt is bounded by ctx alone, so the caller should bound each page
+// fetch by CallBudget (cancel ctx when it runs out): a page that never
+// answers would otherwise hold the listing until the run's deadline. ctx
+// should be the one given to the List call.
 func (p Policy) Iterator(ctx context.Context) ([]gax.CallOption, func(error) error) {
 	var mu sync.Mutex
 	var last *retryer
