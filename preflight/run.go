@@ -5,6 +5,7 @@
 package preflight
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -127,40 +128,52 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*report.Report,
 	}
 	wait := opts.CloudRun.Prefetch(ctx, live)
 	defer wait()
-	// Runners resolve first, while the first listing pages are on their
-	// way: their Secret Manager answers teach the project numbers and
-	// what latest is, so the services' references to the same versions
-	// (by number, pinned) are answered without asking again.
+	// One scheduler for every consumer, runners queued first: their
+	// Secret Manager answers teach the project numbers and what latest is,
+	// and a service's ask for the same version (by number, pinned) that
+	// finds one of them in flight waits for it instead of asking again
+	// (sources.Accessor). A runner whose chain starts with Secret Manager
+	// announces its ask before anything starts, so that a service that
+	// gets there first waits for it all the same. Nothing waits for the
+	// runners to finish: one slow exec: runner must not hold every
+	// service until --timeout.
+	order := slices.Clone(jobs)
+	slices.SortStableFunc(order, func(a, b *job) int {
+		return cmp.Compare(rank(a.consumer), rank(b.consumer))
+	})
+	asked := make([]func(), len(order))
+	for i, j := range order {
+		asked[i] = func() {}
+		if c := j.consumer; c.Kind == config.KindRunner && len(c.Chain) > 0 && c.Chain[0].Kind == config.LinkSecretManager {
+			asked[i] = opts.Resolver.Secrets.Expect(c.Chain[0].Name)
+		}
+	}
 	var early sync.WaitGroup
 	var panics crash.Catcher // a panic reaches the CLI's recover, not Go's crash
-	for _, runners := range []bool{true, false} {
-		var g errgroup.Group
-		g.SetLimit(opts.Concurrency)
-		for _, j := range jobs {
-			if (j.consumer.Kind == config.KindRunner) != runners {
-				continue
-			}
-			g.Go(func() error {
-				defer panics.Recover()
-				j.exp = expand(ctx, cfg, j.consumer, opts)
-				// SP131 will want these creation times: ask now, while
-				// other consumers resolve, not one by one afterwards.
-				for _, c := range j.exp.consumers {
-					if checks.StaleLatestApplies(c) {
-						name := c.SecretVersion
-						early.Add(1)
-						go func() {
-							defer early.Done()
-							defer panics.Recover()
-							_, _ = opts.Resolver.Secrets.Created(ctx, name) // memoised for StaleLatest
-						}()
-					}
+	var g errgroup.Group
+	g.SetLimit(opts.Concurrency)
+	for i, j := range order {
+		g.Go(func() error {
+			defer panics.Recover()
+			defer asked[i]()
+			j.exp = expand(ctx, cfg, j.consumer, opts)
+			// SP131 will want these creation times: ask now, while
+			// other consumers resolve, not one by one afterwards.
+			for _, c := range j.exp.consumers {
+				if checks.StaleLatestApplies(c) {
+					name := c.SecretVersion
+					early.Add(1)
+					go func() {
+						defer early.Done()
+						defer panics.Recover()
+						_, _ = opts.Resolver.Secrets.Created(ctx, name) // memoised for StaleLatest
+					}()
 				}
-				return nil
-			})
-		}
-		_ = g.Wait() // resolution errors live in the consumers, never here
+			}
+			return nil
+		})
 	}
+	_ = g.Wait() // resolution errors live in the consumers, never here
 	early.Wait()
 	panics.Repanic()
 
@@ -459,4 +472,12 @@ func fill(rc *report.Consumer, o sources.Outcome, trim bool) {
 		rc.Error = o.Err.Error()
 		rc.ErrorCode = codeOrUnknown(o.Err)
 	}
+}
+
+// rank orders consumers for scheduling: runners first (see Run).
+func rank(c *config.Consumer) int {
+	if c.Kind == config.KindRunner {
+		return 0
+	}
+	return 1
 }

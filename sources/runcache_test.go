@@ -435,3 +435,46 @@ func TestStuckListingFallsBackToGets(t *testing.T) {
 		t.Errorf("GetService %d, want 2", g)
 	}
 }
+
+// TestExpectedAskIsWaitedFor: a runner announces its ask of latest before
+// the services start; a service that asks for the same version by project
+// number before the runner's ask goes out waits for it, and one call
+// answers both.
+func TestExpectedAskIsWaitedFor(t *testing.T) {
+	f := &fakegcp.Fixture{
+		Projects: map[string]string{"p": "1"},
+		Secrets:  []fakegcp.Secret{{Name: "projects/p/secrets/jwt", Versions: []fakegcp.Version{{Data: []byte("v1")}, {Data: []byte("v2")}}}},
+	}
+	srv, err := fakegcp.NewServer(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	sm, err := secretmanager.NewClient(context.Background(), srv.ClientOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sm.Close() })
+	a := NewAccessor(sm)
+	waiting := make(chan struct{})
+	a.onWait = func() { close(waiting) }
+	ctx := context.Background()
+	done := a.Expect("projects/p/secrets/jwt/versions/latest")
+	service := make(chan error, 1)
+	go func() {
+		_, err := a.Access(ctx, "projects/1/secrets/jwt/versions/2")
+		service <- err
+	}()
+	<-waiting // the service waits for the runner's ask, not yet made
+	if _, err := a.Access(ctx, "projects/p/secrets/jwt/versions/latest"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-service; err != nil {
+		t.Fatal(err)
+	}
+	done()
+	done()
+	if n := srv.Calls("AccessSecretVersion"); n != 1 {
+		t.Errorf("%d calls, want 1", n)
+	}
+}

@@ -3,6 +3,7 @@ package sources
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -65,6 +66,58 @@ type Accessor struct {
 type flight struct {
 	project, secret, version string
 	done                     chan struct{}
+	// expected marks an ask announced by Expect, not yet made; closed
+	// records that done is closed (a.mu).
+	expected, closed bool
+}
+
+// land closes f.done once. a.mu is held.
+func (f *flight) land() {
+	if !f.closed {
+		f.closed = true
+		close(f.done)
+	}
+}
+
+// Expect announces an ask for name that is about to be made (a runner
+// whose chain starts with a Secret Manager link, scheduled ahead of the
+// services): until an ask for it lands, or done is called, an ask that
+// its answer may serve waits for it as for an ask in flight (see claim),
+// so that a service scheduled just after the runner does not ask for the
+// same version by another spelling first. The caller must call done once
+// it has made the ask or given up; done is idempotent.
+func (a *Accessor) Expect(name string) (done func()) {
+	if a == nil || a.client == nil {
+		return func() {}
+	}
+	p := strings.Split(a.canonical(name), "/")
+	if len(p) != 6 || p[0] != "projects" || p[2] != "secrets" || p[4] != "versions" {
+		return func() {}
+	}
+	x := &flight{project: p[1], secret: p[3], version: p[5], done: make(chan struct{}), expected: true}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.flights == nil {
+		a.flights = map[string][]*flight{}
+	}
+	a.flights[x.secret] = append(a.flights[x.secret], x)
+	return func() {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		a.removeFlight(x)
+	}
+}
+
+// removeFlight forgets f and closes its done. a.mu is held.
+func (a *Accessor) removeFlight(f *flight) {
+	fs := a.flights[f.secret]
+	for i, g := range fs {
+		if g == f {
+			a.flights[f.secret] = append(fs[:i:i], fs[i+1:]...)
+			break
+		}
+	}
+	f.land()
 }
 
 // NewAccessor wraps a Secret Manager client (the official apiv1 client).
@@ -176,6 +229,9 @@ func (a *Accessor) claim(key string) (wait <-chan struct{}, landed func()) {
 		if y.project == x.project && y.version == x.version {
 			continue // the same ask: singleflight shares it
 		}
+		if y.expected && y.version == x.version && a.sameSpelling(x.project, y.project) {
+			continue // the ask announced, the number learned since
+		}
 		if a.sameProject(x.project, y.project) && (y.version == x.version || isProjectNumber(x.version) && !isProjectNumber(y.version)) {
 			return y.done, nil
 		}
@@ -187,14 +243,13 @@ func (a *Accessor) claim(key string) (wait <-chan struct{}, landed func()) {
 	return nil, func() {
 		a.mu.Lock()
 		defer a.mu.Unlock()
-		fs := a.flights[x.secret]
-		for i, f := range fs {
-			if f == x {
-				a.flights[x.secret] = append(fs[:i], fs[i+1:]...)
-				break
+		a.removeFlight(x)
+		// The asks announced as this one have been made.
+		for _, y := range slices.Clone(a.flights[x.secret]) {
+			if y.expected && y.version == x.version && a.sameSpelling(x.project, y.project) {
+				a.removeFlight(y)
 			}
 		}
-		close(x.done)
 	}
 }
 
@@ -205,13 +260,13 @@ func (a *Accessor) claim(key string) (wait <-chan struct{}, landed func()) {
 // or a number nobody has answered with yet, which may be y's id. a.mu is
 // held.
 func (a *Accessor) sameProject(x, y string) bool {
-	switch {
-	case x == y:
-		return true
-	case a.numbers[x] == y || a.numbers[y] == x:
-		return true
-	}
-	return isProjectNumber(x) && !a.numbered[x] && !isProjectNumber(y)
+	return a.sameSpelling(x, y) || isProjectNumber(x) && !a.numbered[x] && !isProjectNumber(y)
+}
+
+// sameSpelling reports whether two spellings of a project are the same
+// project for certain: equal, or tied by a learned number. a.mu is held.
+func (a *Accessor) sameSpelling(x, y string) bool {
+	return x == y || a.numbers[x] == y || a.numbers[y] == x
 }
 
 // canonical spells name's project by its number when a previous answer
