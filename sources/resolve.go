@@ -9,7 +9,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"os"
 	"os/exec"
 	"path"
 	"strings"
@@ -359,8 +361,9 @@ func readDotenv(file, key string) (secret.Value, string, error) {
 const execOutputLimit = localfile.LimitSecret
 
 // execWaitDelay bounds the wait for the command's stdout to close once the
-// command has exited or been killed: a process it started in the
-// background may hold it open.
+// command has exited: a process it started in the background may hold it
+// open. The run's deadline bounds it too: an exec link never makes the run
+// overrun --timeout.
 const execWaitDelay = time.Second
 
 // errExecOutput stops the copy of a command's stdout past the limit.
@@ -373,26 +376,70 @@ var errExecOutput = errors.New("output over the limit")
 // context ends (--timeout, SIGINT, SIGTERM), when its output passes the
 // limit, and when it exits: nothing it started outlives the run, unless it
 // detached itself on purpose (a daemon in its own session).
+//
+// Its stdout is a pipe read here, not by os/exec: os/exec's WaitDelay
+// starts when the context ends, so a process outside the group holding
+// stdout open would keep the run waiting past its deadline.
 func runExec(ctx context.Context, argv []string) (secret.Value, error) {
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	ownProcessGroup(cmd)
+	// After the context ends, a command that does not exit is killed
+	// outright at the latest this much later.
 	cmd.WaitDelay = execWaitDelay
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return secret.Value{}, fmt.Errorf("exec %q: %w", argv[0], err)
+	}
+	defer pr.Close()
+	cmd.Stdout = pw
+	err = cmd.Start()
+	pw.Close() // the command has its own copy
+	if err != nil {
+		return secret.Value{}, fmt.Errorf("exec %q: %w", argv[0], err)
+	}
 	out := &cappedBuffer{limit: execOutputLimit, full: cancel}
-	cmd.Stdout = out
-	err := cmd.Run()
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		_, _ = io.Copy(out, pr)
+	}()
+	err = cmd.Wait()
+	// stdout should close with the command; give a process it started
+	// a moment to finish writing, within the run's deadline.
+	delay := execWaitDelay
+	if dl, ok := parent.Deadline(); ok {
+		delay = min(delay, time.Until(dl))
+	}
+	held := false
+	if !ready(copied) {
+		t := time.NewTimer(max(delay, 0))
+		select {
+		case <-copied:
+		case <-t.C:
+			held = true
+		case <-parent.Done():
+			held = true
+		}
+		t.Stop()
+	}
 	killProcessGroup(cmd)
+	if held {
+		pr.Close() // a process outside the group may still hold stdout
+		<-copied
+	}
 	switch {
 	case out.over:
 		return secret.Value{}, fmt.Errorf("exec %q: printed more than the %d MiB limit for a secret value; it was stopped", argv[0], execOutputLimit/localfile.MiB)
-	case err == nil:
+	case err == nil && !held:
 		return secret.New(out.buf.Bytes()), nil
-	case ctx.Err() != nil:
-		return secret.Value{}, fmt.Errorf("exec %q: %w; it was killed with the processes it started", argv[0], context.Cause(ctx))
-	case errors.Is(err, exec.ErrWaitDelay):
+	case parent.Err() != nil:
+		return secret.Value{}, fmt.Errorf("exec %q: %w; its process group was killed (a process that left the group, e.g. with setsid, is not)", argv[0], context.Cause(parent))
+	case held:
 		// Failing closed: what was read may be cut short.
-		return secret.Value{}, fmt.Errorf("exec %q: exited, but a process it started kept its stdout open; that process was killed and the output is not used", argv[0])
+		return secret.Value{}, fmt.Errorf("exec %q: exited, but a process it started kept its stdout open; its process group was killed and the output is not used", argv[0])
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
