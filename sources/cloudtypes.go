@@ -26,14 +26,18 @@ type CloudError struct {
 	// time budget, not the attempt count, stopped the retries.
 	Attempts    int
 	RetryBudget time.Duration
-	Err         error
+	// RetryAfter is set when the server asked to retry after that long,
+	// beyond what Beyond names (the retry budget or --timeout).
+	RetryAfter time.Duration
+	Beyond     string
+	Err        error
 }
 
 func (e *CloudError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s", e.Resource, e.Code)
 	switch {
-	case e.Attempts > 1 && e.RetryBudget > 0:
+	case e.Attempts > 1 && e.RetryBudget > 0 && e.RetryAfter == 0:
 		fmt.Fprintf(&b, " after %d attempts (the %s retry budget ran out)", e.Attempts, e.RetryBudget)
 	case e.Attempts > 1:
 		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
@@ -49,8 +53,12 @@ func (e *CloudError) Error() string {
 		b.WriteString(": timed out")
 	case codes.Unavailable:
 		b.WriteString(": service unavailable")
+
 	case codes.Unauthenticated:
 		b.WriteString(": no valid credentials (run google-github-actions/auth or gcloud auth application-default login)")
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, ": the server asked to retry after %s, beyond %s", e.RetryAfter, e.Beyond)
 	}
 	// The server's own text adds nothing to a permission error but noise
 	// ("or it may not exist"); for the rest it may carry the specifics.
@@ -70,6 +78,9 @@ func cloudError(resource, permission string, err error) error {
 		// The code and message are the last attempt's; status.FromError
 		// on the wrapper would fold the wrapper's text into the message.
 		ce.Attempts, ce.RetryBudget = re.Attempts, re.Budget
+		if re.RetryAfter > 0 {
+			ce.RetryAfter, ce.Beyond = re.RetryAfter, re.Beyond()
+		}
 		err = re.Err
 	}
 	var pt *PageTimeoutError

@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/protoadapt"
 )
 
 // Server serves the fake Secret Manager and Cloud Run APIs on one gRPC
@@ -150,6 +151,19 @@ func (s *Server) SetFaultMessage(method, resource string, code codes.Code, msg s
 	s.st.faults[callKey{method, s.st.projects.canonical(resource)}].msg = msg
 }
 
+// SetFaultDetails is SetFaultTimes whose errors also carry details, as the
+// real services attach a google.rpc.RetryInfo (errdetails.RetryInfo) to
+// RESOURCE_EXHAUSTED to say when to come back.
+func (s *Server) SetFaultDetails(method, resource string, code codes.Code, n int, details ...protoadapt.MessageV1) {
+	s.SetFaultTimes(method, resource, code, n)
+	if code == codes.OK {
+		return
+	}
+	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
+	s.st.faults[callKey{method, s.st.projects.canonical(resource)}].details = details
+}
+
 // ClearFaults removes every fault set by SetFault.
 func (s *Server) ClearFaults() {
 	s.st.mu.Lock()
@@ -214,14 +228,21 @@ func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 		}
 	}
 
-	switch {
-	case f == nil:
-	case f.msg != "":
-		return nil, status.Error(f.code, f.msg)
-	default:
-		return nil, faultError(run, method, resource, f.code)
+	if f == nil {
+		return handler(ctx, req)
 	}
-	return handler(ctx, req)
+	err := faultError(run, method, resource, f.code)
+	if f.msg != "" {
+		err = status.Error(f.code, f.msg)
+	}
+	if len(f.details) > 0 {
+		st, derr := status.Convert(err).WithDetails(f.details...)
+		if derr != nil {
+			return nil, status.Errorf(codes.Internal, "fakegcp: fault details: %v", derr)
+		}
+		err = st.Err()
+	}
+	return nil, err
 }
 
 // fault returns the most specific fault for a call, or nil, and uses up

@@ -11,7 +11,10 @@ import (
 	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
 	"github.com/googleapis/gax-go/v2"
 	"google.golang.org/api/iterator"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 const (
@@ -290,5 +293,33 @@ func TestFaultMessage(t *testing.T) {
 	s.SetFault("AccessSecretVersion", latest, codes.OK)
 	if err := access(); err != nil {
 		t.Errorf("after codes.OK: %v", err)
+	}
+}
+
+// A fault can carry details, as a quota error carries RetryInfo; it clears
+// itself like SetFaultTimes.
+func TestFaultDetails(t *testing.T) {
+	s := newBasicServer(t)
+	rev := newRevisionsClient(t, s)
+	ctx := context.Background()
+	name := "projects/netra-staging/locations/us-central1/services/netra-backend-staging/revisions/netra-backend-staging-00042-abc"
+	get := func() error {
+		_, err := rev.GetRevision(ctx, &runpb.GetRevisionRequest{Name: name}, gax.WithRetry(nil))
+		return err
+	}
+	s.SetFaultDetails("GetRevision", name, codes.ResourceExhausted, 1, &errdetails.RetryInfo{RetryDelay: durationpb.New(7 * time.Second)})
+	err := get()
+	checkStatus(t, err, codes.ResourceExhausted, "Quota exceeded for method GetRevision.")
+	var delay time.Duration
+	for _, d := range status.Convert(err).Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok {
+			delay = ri.GetRetryDelay().AsDuration()
+		}
+	}
+	if delay != 7*time.Second {
+		t.Errorf("RetryInfo delay %v, want 7s", delay)
+	}
+	if err := get(); err != nil {
+		t.Fatalf("second call, after the fault ran out: %v", err)
 	}
 }

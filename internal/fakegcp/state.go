@@ -10,6 +10,7 @@ import (
 	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/protoadapt"
 )
 
 // state is everything the fake services share. The resources never change
@@ -43,6 +44,8 @@ type fault struct {
 	code codes.Code
 	left int
 	msg  string // SetFaultMessage; empty: worded like the real service
+	// details are attached to the error (SetFaultDetails).
+	details []protoadapt.MessageV1
 }
 
 type secretEntry struct {

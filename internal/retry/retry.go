@@ -2,7 +2,9 @@
 // reads secret-preflight makes (Secret Manager access and gets, Cloud Run
 // gets and lists): jittered exponential backoff on transient codes, within a
 // per-call attempt count and time budget, so that a flaky API neither makes
-// a run incomplete on one blip nor eats the whole --timeout.
+// a run incomplete on one blip nor eats the whole --timeout. A quota error
+// (RESOURCE_EXHAUSTED) backs off longer, and a google.rpc.RetryInfo from
+// the server sets the pause, or ends the read when it is past the budget.
 //
 // It works inside the official clients' own loop (gax.Invoke) through a
 // gax.Retryer passed as a call option. That option replaces the client's
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/googleapis/gax-go/v2"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -31,6 +34,12 @@ const (
 	// MaxBudget caps the budget ForTimeout derives from a long --timeout:
 	// past it, an API is down, not blipping.
 	MaxBudget = 30 * time.Second
+	// ExhaustedFactor and ExhaustedMaxFactor stretch the pauses after
+	// RESOURCE_EXHAUSTED that carries no RetryInfo: a quota refills over
+	// seconds (per-minute quotas), while an UNAVAILABLE blip passes in
+	// milliseconds. With the defaults: from about 1 s, doubling up to 8 s.
+	ExhaustedFactor    = 10
+	ExhaustedMaxFactor = 4
 )
 
 // Policy bounds the retries of one call. Zero fields take the defaults.
@@ -111,7 +120,8 @@ func Retryable(code codes.Code) bool {
 	return false
 }
 
-// Error is a read that still failed after more than one attempt.
+// Error is a read that still failed after more than one attempt, or that
+// the server asked to retry later than the budget allows.
 type Error struct {
 	// Err is the last error a server answered with. When the budget ran
 	// out during an attempt, it is the error of the attempt before it,
@@ -122,9 +132,24 @@ type Error struct {
 	// Budget is set when the time budget, not the attempt count, ended
 	// the retries.
 	Budget time.Duration
+	// RetryAfter is set when the server asked (google.rpc.RetryInfo) to
+	// retry after this long, past the retry budget (then MaxBudget is the
+	// budget) or past the run's deadline: the retries stopped there.
+	RetryAfter, MaxBudget time.Duration
+}
+
+// Beyond says what a RetryAfter is beyond: the budget or the deadline.
+func (e *Error) Beyond() string {
+	if e.MaxBudget > 0 {
+		return fmt.Sprintf("the %s retry budget", e.MaxBudget)
+	}
+	return "the time left before --timeout"
 }
 
 func (e *Error) Error() string {
+	if e.RetryAfter > 0 {
+		return fmt.Sprintf("%v (the server asked to retry after %s, beyond %s)", e.Err, e.RetryAfter, e.Beyond())
+	}
 	if e.Budget > 0 {
 		return fmt.Sprintf("%v (after %d attempts in the %s retry budget)", e.Err, e.Attempts, e.Budget)
 	}
@@ -191,8 +216,12 @@ type retryer struct {
 	ctx       context.Context
 	budgetEnd time.Time
 	next      time.Duration // nominal length of the next pause
-	attempts  int           // failed attempts seen so far
-	last      error         // last error not caused by the budget itself
+	// nextExhausted is next after RESOURCE_EXHAUSTED without RetryInfo.
+	nextExhausted time.Duration
+	attempts      int // failed attempts seen so far
+	// retryAfter is the server's asked delay that ended the retries.
+	retryAfter time.Duration
+	last       error // last error not caused by the budget itself
 	// outOfTime is set when the budget, not the attempt count or the
 	// code, ended the retries.
 	outOfTime bool
@@ -201,7 +230,40 @@ type retryer struct {
 }
 
 func (p Policy) newRetryer(ctx context.Context, budgetEnd time.Time) *retryer {
-	return &retryer{p: p, ctx: ctx, budgetEnd: budgetEnd, next: p.initial(), jitter: rand.Float64}
+	return &retryer{p: p, ctx: ctx, budgetEnd: budgetEnd, next: p.initial(), nextExhausted: p.initial() * ExhaustedFactor, jitter: rand.Float64}
+}
+
+// RetryDelay returns the delay a google.rpc.RetryInfo detail of err asks
+// for, if err carries one: the server knows when its quota refills.
+func RetryDelay(err error) (time.Duration, bool) {
+	st, ok := status.FromError(err)
+	if !ok {
+		return 0, false
+	}
+	for _, d := range st.Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok && ri.GetRetryDelay() != nil {
+			return max(ri.GetRetryDelay().AsDuration(), 0), true
+		}
+	}
+	return 0, false
+}
+
+// pause is the nominal pause before the next attempt after err, and
+// whether the server asked for it (then it is not jittered: shorter would
+// be refused again).
+func (r *retryer) pause(err error) (time.Duration, bool) {
+	if d, ok := RetryDelay(err); ok {
+		return d, true
+	}
+	var pause time.Duration
+	if status.Code(err) == codes.ResourceExhausted {
+		pause = r.nextExhausted/2 + time.Duration(r.jitter()*float64(r.nextExhausted/2))
+		r.nextExhausted = min(r.nextExhausted*2, r.p.max()*ExhaustedMaxFactor)
+		return pause, false
+	}
+	pause = r.next/2 + time.Duration(r.jitter()*float64(r.next/2))
+	r.next = min(r.next*2, r.p.max())
+	return pause, false
 }
 
 // Retry is called by gax after each failed attempt.
@@ -220,15 +282,21 @@ func (r *retryer) Retry(err error) (time.Duration, bool) {
 	if !Retryable(status.Code(err)) || r.attempts >= r.p.attempts() {
 		return 0, false
 	}
-	pause := r.next/2 + time.Duration(r.jitter()*float64(r.next/2))
-	r.next = min(r.next*2, r.p.max())
+	pause, asked := r.pause(err)
 	// Better to report the real error now than a deadline later.
 	end := r.p.now().Add(pause)
-	if !end.Before(r.budgetEnd) {
+	dl, hasDL := r.ctx.Deadline()
+	switch {
+	case asked && !end.Before(r.budgetEnd):
+		r.retryAfter, r.outOfTime = pause, true
+		return 0, false
+	case asked && hasDL && !end.Before(dl):
+		r.retryAfter = pause // the run's own deadline is nearer
+		return 0, false
+	case !end.Before(r.budgetEnd):
 		r.outOfTime = true
 		return 0, false
-	}
-	if dl, ok := r.ctx.Deadline(); ok && !end.Before(dl) {
+	case hasDL && !end.Before(dl):
 		return 0, false // the run's own deadline is nearer
 	}
 	return pause, true
@@ -237,12 +305,19 @@ func (r *retryer) Retry(err error) (time.Duration, bool) {
 // annotate turns the error gax returned into the read's error. parent is
 // the caller's context, to tell the budget running out from the run's end.
 func (r *retryer) annotate(parent context.Context, err error) error {
-	if r.attempts <= 1 {
+	if r.attempts <= 1 && r.retryAfter == 0 {
 		return err
 	}
 	e := &Error{Err: err, Attempts: r.attempts}
 	if r.last != nil {
 		e.Err = r.last
+	}
+	if r.retryAfter > 0 {
+		e.RetryAfter = r.retryAfter
+		if r.outOfTime {
+			e.MaxBudget = r.p.budget()
+		}
+		return e
 	}
 	if r.outOfTime && parent.Err() == nil {
 		e.Budget = r.p.budget()

@@ -3,12 +3,15 @@ package retry
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/googleapis/gax-go/v2"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 func TestRetryable(t *testing.T) {
@@ -132,5 +135,82 @@ func TestDoBudgetOnInjectedClock(t *testing.T) {
 	}
 	if calls != 4 {
 		t.Errorf("%d calls, want 4", calls)
+	}
+}
+
+// retryInfo is a status of code carrying a google.rpc.RetryInfo of d.
+func retryInfo(t *testing.T, code codes.Code, d time.Duration) error {
+	t.Helper()
+	st, err := status.New(code, "Quota exceeded").WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(d)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Err()
+}
+
+// The server's RetryInfo sets the pause, unjittered, in place of the
+// schedule's.
+func TestRetryInfoSetsThePause(t *testing.T) {
+	r := Policy{Budget: time.Hour}.newRetryer(context.Background(), time.Now().Add(time.Hour))
+	r.jitter = func() float64 { return 0 }
+	for _, want := range []time.Duration{3 * time.Second, 7 * time.Second} {
+		d, ok := r.Retry(retryInfo(t, codes.ResourceExhausted, want))
+		if !ok || d != want {
+			t.Errorf("pause %v (retry %v), want %v as the server asked", d, ok, want)
+		}
+	}
+}
+
+// A RetryInfo delay past the budget stops the retries at once, and the
+// error says why.
+func TestRetryInfoBeyondTheBudget(t *testing.T) {
+	p := Policy{Budget: time.Second, Initial: time.Millisecond}
+	calls := 0
+	err := p.Do(context.Background(), func(ctx context.Context, opts ...gax.CallOption) error {
+		return gax.Invoke(ctx, func(context.Context, gax.CallSettings) error {
+			calls++
+			return retryInfo(t, codes.ResourceExhausted, 30*time.Second)
+		}, opts...)
+	})
+	var e *Error
+	if !errors.As(err, &e) || e.RetryAfter != 30*time.Second || e.MaxBudget != time.Second || status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("err %v, want an *Error asking 30s beyond the 1s budget", err)
+	}
+	if calls != 1 {
+		t.Errorf("%d calls, want 1: waiting would outlast the budget", calls)
+	}
+	if want := "the server asked to retry after 30s, beyond the 1s retry budget"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q, want it to contain %q", err, want)
+	}
+}
+
+// Without RetryInfo, RESOURCE_EXHAUSTED backs off longer than UNAVAILABLE:
+// a quota refills over seconds.
+func TestExhaustedPausesLonger(t *testing.T) {
+	p := Policy{Attempts: 10, Budget: time.Hour}
+	for _, jitter := range []float64{0, 0.999} {
+		unavailable := p.newRetryer(context.Background(), time.Now().Add(time.Hour))
+		exhausted := p.newRetryer(context.Background(), time.Now().Add(time.Hour))
+		unavailable.jitter = func() float64 { return jitter }
+		exhausted.jitter = unavailable.jitter
+		var got []time.Duration
+		for range 5 {
+			u, _ := unavailable.Retry(status.Error(codes.Unavailable, "x"))
+			e, _ := exhausted.Retry(status.Error(codes.ResourceExhausted, "x"))
+			if e < 4*u {
+				t.Errorf("jitter %v: ResourceExhausted pause %v, Unavailable %v; want it several times longer", jitter, e, u)
+			}
+			got = append(got, e.Round(100*time.Millisecond))
+		}
+		want := []time.Duration{500, 1000, 2000, 4000, 4000}
+		if jitter > 0 {
+			want = []time.Duration{1000, 2000, 4000, 8000, 8000}
+		}
+		for i := range want {
+			if got[i] != want[i]*time.Millisecond {
+				t.Errorf("jitter %v: ResourceExhausted pauses %v, want %v ms", jitter, got, want)
+				break
+			}
+		}
 	}
 }
