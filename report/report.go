@@ -332,7 +332,7 @@ type Writer interface {
 }
 
 // Formats are the names --format and --output accept.
-var formatNames = []string{"text", "json", "markdown", "github"}
+var formatNames = []string{"text", "json", "markdown", "github", "sarif"}
 
 // Formats lists the format names.
 func Formats() []string { return append([]string(nil), formatNames...) }
@@ -348,6 +348,8 @@ func For(format string) (Writer, error) {
 		return Markdown{}, nil
 	case "github":
 		return GitHub{}, nil
+	case "sarif":
+		return SARIF{}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q (want one of %v)", format, formatNames)
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -43,7 +44,7 @@ func parseCheckFlags(args []string, stderr io.Writer) (*checkFlags, error) {
 	f := &checkFlags{}
 	fs.StringVar(&f.config, "c", "", "config file (default secret-preflight.yaml, else .github/secret-preflight.yaml)")
 	fs.StringVar(&f.config, "config", "", "same as -c")
-	fs.StringVar(&f.format, "format", "", "stdout format: text, json, markdown, github (default text; github when GITHUB_ACTIONS=true)")
+	fs.StringVar(&f.format, "format", "", "stdout format: text, json, markdown, github, sarif (default text; github when GITHUB_ACTIONS=true)")
 	fs.Var(&f.outputs, "output", "also write FORMAT=PATH (repeatable; PATH - is stdout)")
 	fs.StringVar(&f.failOn, "fail-on", "", "lowest severity that fails the run: error, warning, never (default: policy.fail_on, else error)")
 	fs.StringVar(&f.baseline, "baseline", "", "a previous JSON report to compare with")
@@ -206,8 +207,11 @@ func emit(rep *report.Report, outs []output, e *env, stdout, stderr io.Writer) i
 		}
 	}
 	write := func(format string, masks bool, w io.Writer) error {
-		if format == "github" {
+		switch format {
+		case "github":
 			return report.GitHub{Masks: masks, Workspace: e.get("GITHUB_WORKSPACE")}.Write(w, rep)
+		case "sarif":
+			return report.SARIF{BaseDir: sarifBase(e), ToolVersion: rep.ToolVersion}.Write(w, rep)
 		}
 		wr, err := report.For(format)
 		if err != nil {
@@ -268,4 +272,28 @@ func writeFile(path string, flags int, fn func(io.Writer) error) error {
 		return err
 	}
 	return fh.Close()
+}
+
+// sarifBase is the directory SARIF artifact URIs are relative to:
+// GITHUB_WORKSPACE in Actions, else the root of the git repository holding
+// the working directory (code scanning resolves URIs against the
+// checkout), else none.
+func sarifBase(e *env) string {
+	if ws := e.get("GITHUB_WORKSPACE"); ws != "" {
+		return ws
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
 }

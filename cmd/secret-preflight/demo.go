@@ -31,7 +31,7 @@ const demoEndpointPlaceholder = "127.0.0.1:8080"
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fset := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fset.SetOutput(stderr)
-	format := fset.String("format", "text", "report format: text, json, markdown, github")
+	format := fset.String("format", "text", "report format: "+strings.Join(report.Formats(), ", "))
 	if err := fset.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
