@@ -312,14 +312,22 @@ func (g *group) allLiteral() bool {
 	return true
 }
 
-// disagreement reports SP100 with the likely cause, and SP110/SP111 when
-// the values differ only by whitespace or encoding.
 func disagreement(s *report.Secret, cs *config.Secret, fp *secret.Fingerprinter) []*report.Finding {
+	file, line := pos(cs)
+	return Disagreement(s, fp, file, line)
+}
+
+// Disagreement reports SP100 with the likely cause, and SP110/SP111 when
+// the values differ only by whitespace or encoding; file and line are the
+// secret's entry in the config. Consumers are grouped by Digest (fp
+// digests their Value when it is nil). SP110 and SP111 need both values:
+// consumers read back from JSON reports (merge) carry only fingerprints,
+// so for them only SP100 is decided.
+func Disagreement(s *report.Secret, fp *secret.Fingerprinter, file string, line int) []*report.Finding {
 	gs := groups(s, fp)
 	if len(gs) < 2 {
 		return nil
 	}
-	file, line := pos(cs)
 	var all []string
 	var desc []string
 	for _, g := range gs {
@@ -335,6 +343,9 @@ func disagreement(s *report.Secret, cs *config.Secret, fp *secret.Fingerprinter)
 	for i := 0; i < len(gs); i++ {
 		for j := i + 1; j < len(gs); j++ {
 			a, b := gs[i], gs[j]
+			if !a.value.IsSet() || !b.value.IsSet() {
+				continue
+			}
 			ids := append(a.ids(), b.ids()...)
 			switch {
 			case a.value.TrimSpace().Equal(b.value.TrimSpace()):

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/secret-preflight/secret-preflight/internal/localfile"
 	"github.com/secret-preflight/secret-preflight/secret"
 )
 
@@ -32,6 +34,22 @@ type Change struct {
 	From     string `json:"from,omitempty"`
 	To       string `json:"to,omitempty"`
 	Message  string `json:"message"`
+}
+
+// ReadFile reads a JSON report that --format json or --output json=PATH
+// wrote (a shard for merge): a regular file of bounded size, validated by
+// ReadBaseline, so every reader of reports refuses the same inputs and
+// quotes nothing of them. what names the file in the size-limit error.
+func ReadFile(path, what string) (*Report, error) {
+	data, err := localfile.Read(path, localfile.LimitReport, what)
+	if err != nil {
+		return nil, err
+	}
+	r, err := ReadBaseline(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w; pass a file written by --format json or --output json=PATH", path, err)
+	}
+	return r, nil
 }
 
 // Compare records in cur what changed since base: rotations (fingerprint

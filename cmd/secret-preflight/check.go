@@ -74,8 +74,8 @@ type output struct {
 	path   string // "-" is stdout
 }
 
-func (f *checkFlags) destinations(e *env) ([]output, error) {
-	format := f.format
+// destinations are the stdout format and each --output FORMAT=PATH.
+func destinations(format string, outputs []string, e *env) ([]output, error) {
 	if format == "" {
 		format = "text"
 		if e.get("GITHUB_ACTIONS") == "true" {
@@ -83,7 +83,7 @@ func (f *checkFlags) destinations(e *env) ([]output, error) {
 		}
 	}
 	outs := []output{{format: format, path: "-"}}
-	for _, o := range f.outputs {
+	for _, o := range outputs {
 		fmtName, p, ok := strings.Cut(o, "=")
 		if !ok || p == "" {
 			return nil, fmt.Errorf("--output %q: want FORMAT=PATH, e.g. json=report.json", o)
@@ -118,7 +118,7 @@ func runCheck(ctx context.Context, args []string, e *env, stdout, stderr io.Writ
 		fmt.Fprintf(stderr, "secret-preflight check: %v\n", err)
 		return exitUsage
 	}
-	outs, err := f.destinations(e)
+	outs, err := destinations(f.format, f.outputs, e)
 	if err != nil {
 		fmt.Fprintf(stderr, "secret-preflight check: %v\n", err)
 		return exitUsage

@@ -85,6 +85,7 @@ commands:
   validate   check a config file without touching the network
   init       discover live services and print a starter config
   token      would each consumer of a secret accept this token?
+  merge      combine the JSON reports of the shards of a matrix into one
   demo       run the bundled staging incident on the embedded emulator
   emulator   serve the fake Secret Manager and Cloud Run APIs from a fixture
   version    print the version, commit and build date (also --version)
@@ -175,6 +176,8 @@ func dispatch(ctx context.Context, args []string, e *env, stdout, stderr io.Writ
 		return runInit(ctx, rest, e, stdout, stderr)
 	case "token":
 		return runToken(ctx, rest, e, stdout, stderr)
+	case "merge":
+		return runMerge(rest, e, stdout, stderr)
 	case "demo":
 		return runDemo(ctx, rest, stdout, stderr)
 	case "emulator":

@@ -1,0 +1,222 @@
+package preflight
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/secret-preflight/secret-preflight/checks"
+	"github.com/secret-preflight/secret-preflight/report"
+	"github.com/secret-preflight/secret-preflight/secret"
+)
+
+// Shard is one JSON report to merge and where it came from (for errors
+// and the ids of consumers that two shards see differently).
+type Shard struct {
+	Name   string
+	Report *report.Report
+}
+
+// KeyError is a merge refused because the shards' fingerprints cannot be
+// compared with each other.
+type KeyError struct{ msg string }
+
+func (e *KeyError) Error() string { return e.msg }
+
+// Merge combines the JSON reports of the shards of one check (an Actions
+// matrix split by --only, or one config per project) into one report, as
+// if one run had checked everything:
+//
+//   - The shards must share one fingerprint key (fingerprint_key_id).
+//     Fingerprints are keyed HMACs: under two keys one value has two
+//     fingerprints and two values may not be told apart, so a merge of
+//     differently keyed shards would report false disagreements. A per-run
+//     key (fingerprint_scope: run) is random in every shard, so run-scoped
+//     shards cannot be merged either; one run-scoped report on its own can.
+//   - A secret seen in several shards gets the consumers of all of them. A
+//     consumer id seen twice with the same state is one consumer; seen
+//     with different states (two matrix jobs whose runners hold different
+//     values) both are kept, the later one's id suffixed with its shard.
+//   - Verdicts and SP100 are computed again over the joined consumers, by
+//     fingerprint: two shards that each agree internally can disagree with
+//     each other. Other findings are the shards' own (they concern one
+//     consumer or pair within a shard), once each.
+//   - failOn empty means the strictest threshold the shards ran with.
+func Merge(shards []Shard, failOn string) (*report.Report, error) {
+	if len(shards) == 0 {
+		return nil, fmt.Errorf("no report to merge")
+	}
+	if err := sameKey(shards); err != nil {
+		return nil, err
+	}
+	first := shards[0].Report
+	out := &report.Report{FingerprintScope: first.FingerprintScope, FingerprintKeyID: first.FingerprintKeyID}
+	if failOn == "" {
+		failOn = strictestFailOn(shards)
+	}
+
+	type origin struct {
+		secret *report.Secret
+		shards map[int]bool
+	}
+	secrets := map[string]*origin{}
+	var configs []string
+	// renamed[shard][secret\x00id] is the id a shard's consumer got.
+	renamed := make([]map[string]string, len(shards))
+	for i, sh := range shards {
+		r := sh.Report
+		renamed[i] = map[string]string{}
+		if r.Config != "" && !slices.Contains(configs, r.Config) {
+			configs = append(configs, r.Config)
+		}
+		for _, s := range r.Secrets {
+			o := secrets[s.Name]
+			if o == nil {
+				o = &origin{secret: &report.Secret{Name: s.Name}, shards: map[int]bool{}}
+				secrets[s.Name] = o
+				out.Secrets = append(out.Secrets, o.secret)
+			}
+			o.shards[i] = true
+			for _, c := range s.Consumers {
+				cp := *c
+				if cp.Resolved {
+					if cp.Fingerprint == "" {
+						return nil, fmt.Errorf("%s: secret %s: consumer %s is resolved but has no fingerprint", sh.Name, s.Name, c.ID)
+					}
+					// The report holds the displayed fingerprint, not the
+					// full digest: its 48 bits tell a handful of values
+					// apart (a collision is a 1 in 2^48 event per pair).
+					cp.Digest = []byte(cp.Fingerprint)
+				}
+				dup, clash := findConsumer(o.secret, &cp)
+				if dup {
+					continue
+				}
+				if clash {
+					cp.ID = fmt.Sprintf("%s (shard %d)", c.ID, i+1)
+					renamed[i][s.Name+"\x00"+c.ID] = cp.ID
+				}
+				o.secret.Consumers = append(o.secret.Consumers, &cp)
+			}
+		}
+		out.Notes = append(out.Notes, r.Notes...)
+	}
+	out.Config = strings.Join(configs, ", ")
+
+	// The shards' findings, with renamed consumers, once each. SP100 is
+	// decided again below over the joined consumers; an ignore entry that
+	// silenced it in a shard still silences it.
+	seen := map[string]bool{}
+	sp100 := map[string]*report.Finding{}
+	for i, sh := range shards {
+		for _, f := range sh.Report.Findings {
+			cp := *f
+			cp.Consumers = make([]string, len(f.Consumers))
+			for j, id := range f.Consumers {
+				if to, ok := renamed[i][f.Secret+"\x00"+id]; ok {
+					id = to
+				}
+				cp.Consumers[j] = id
+			}
+			if cp.Code == "SP100" {
+				if prev := sp100[cp.Secret]; prev == nil || (prev.Ignored == "" && cp.Ignored != "") {
+					sp100[cp.Secret] = &cp
+				}
+				continue
+			}
+			k := findingKey(&cp)
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			out.Findings = append(out.Findings, &cp)
+		}
+	}
+	for _, s := range out.Secrets {
+		prev := sp100[s.Name]
+		file, line := "", 0
+		switch {
+		case prev != nil:
+			file, line = prev.File, prev.Line
+		case len(s.Consumers) > 0:
+			file, line = s.Consumers[0].File, s.Consumers[0].Line
+		}
+		for _, f := range checks.Disagreement(s, nil, file, line) {
+			if prev != nil && f.Code == "SP100" {
+				f.Ignored = prev.Ignored
+			}
+			out.Findings = append(out.Findings, f)
+		}
+		s.Verdict = checks.Verdict(s, nil)
+		if s.Verdict == report.Mismatch && len(secrets[s.Name].shards) > 1 {
+			out.Notes = append(out.Notes, fmt.Sprintf(
+				"%s: consumers from different shards were compared by fingerprint only; whether their values differ only by whitespace or encoding (SP110, SP111) is checked within a shard",
+				s.Name))
+		}
+	}
+	out.Notes = dedupe(out.Notes)
+	out.Finish(failOn)
+	return out, nil
+}
+
+// sameKey refuses shards whose fingerprints cannot be compared.
+func sameKey(shards []Shard) error {
+	if len(shards) < 2 {
+		return nil
+	}
+	first := shards[0]
+	for _, sh := range shards {
+		r := sh.Report
+		if r.FingerprintScope != secret.ScopeStable || r.FingerprintKeyID == "" {
+			return &KeyError{fmt.Sprintf(
+				"%s: fingerprint_scope is %q: its fingerprints use a random per-run key, so they cannot be compared with another shard's. Set the same SECRET_PREFLIGHT_FINGERPRINT_KEY (e.g. from a repository secret) in every shard",
+				sh.Name, r.FingerprintScope)}
+		}
+		if r.FingerprintKeyID != first.Report.FingerprintKeyID {
+			return &KeyError{fmt.Sprintf(
+				"%s and %s were keyed differently (fingerprint_key_id %s vs %s): one value would show two fingerprints. Run every shard with the same SECRET_PREFLIGHT_FINGERPRINT_KEY",
+				first.Name, sh.Name, first.Report.FingerprintKeyID, r.FingerprintKeyID)}
+		}
+	}
+	return nil
+}
+
+// findConsumer looks c's id up among s's consumers: dup when one with the
+// same id holds the same state (the same consumer seen by two shards),
+// clash when one with the same id holds another.
+func findConsumer(s *report.Secret, c *report.Consumer) (dup, clash bool) {
+	for _, x := range s.Consumers {
+		if x.ID != c.ID {
+			continue
+		}
+		if x.Resolved == c.Resolved && x.Fingerprint == c.Fingerprint && x.Version == c.Version &&
+			x.Via == c.Via && x.Link == c.Link && x.Error == c.Error {
+			return true, false
+		}
+		clash = true
+	}
+	return false, clash
+}
+
+// findingKey identifies a finding reported by several shards.
+func findingKey(f *report.Finding) string {
+	ids := slices.Clone(f.Consumers)
+	slices.Sort(ids)
+	return strings.Join([]string{f.Code, f.Severity, f.Secret, strings.Join(ids, "\x01"), f.Message, f.Ignored}, "\x00")
+}
+
+// strictestFailOn is the lowest threshold any shard ran with: merging
+// must not pass what a shard on its own would have failed.
+func strictestFailOn(shards []Shard) string {
+	order := []string{"warning", "error", "never"}
+	best := len(order)
+	for _, sh := range shards {
+		if i := slices.Index(order, sh.Report.FailOn); i >= 0 && i < best {
+			best = i
+		}
+	}
+	if best == len(order) {
+		return "error"
+	}
+	return order[best]
+}
