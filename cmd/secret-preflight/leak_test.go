@@ -314,7 +314,41 @@ func TestNoSecretLeaks(t *testing.T) {
 	assertNoLeakInActions(t, "stderr in GitHub Actions", errs, canaries)
 	delete(h.env, "GITHUB_ACTIONS")
 
+	// merge: of one run-scoped report in every format; of shards keyed
+	// alike (with every output); and the refusals (keys, bad input).
+	for _, format := range formats {
+		args := []string{"merge", filepath.Join(h.dir, "out.json.json"), "--format", format}
+		for _, f := range formats {
+			args = append(args, "--output", f+"="+filepath.Join(h.dir, "merged."+format+"."+f))
+		}
+		code, out, errs := h.run(args...)
+		if code != exitFindings {
+			t.Errorf("merge --format %s: exit %d, want 1\n%s", format, code, errs)
+		}
+		assertNoLeak(t, "stdout of merge --format "+format, out, canaries)
+		assertNoLeak(t, "stderr of merge --format "+format, errs, canaries)
+	}
+	h.env["SECRET_PREFLIGHT_FINGERPRINT_KEY"] = "leak-test-shared-key"
+	shardA, shardB := filepath.Join(h.dir, "shard-a.json"), filepath.Join(h.dir, "shard-b.json")
+	h.run("check", "-c", cfg, "--allow-exec", "--only", "jwt-signing", "--only", "multi", "--output", "json="+shardA)
+	h.run("check", "-c", cfg, "--allow-exec", "--only", "jwt-signing", "--only", "plain", "--only", "execd", "--output", "json="+shardB)
+	delete(h.env, "SECRET_PREFLIGHT_FINGERPRINT_KEY")
+	for _, format := range formats {
+		code, out, errs := h.run("merge", shardA, shardB, "--format", format, "--output", "sarif="+filepath.Join(h.dir, "merged-shards."+format+".sarif"))
+		if code != exitFindings {
+			t.Errorf("merge of shards --format %s: exit %d, want 1\n%s", format, code, errs)
+		}
+		assertNoLeak(t, "merge of shards --format "+format, out+errs, canaries)
+	}
+	h.env["GITHUB_ACTIONS"] = "true"
+	_, out, errs = h.run("merge", shardA, shardB)
+	assertNoLeakInActions(t, "merge in GitHub Actions", out+errs, canaries)
+	delete(h.env, "GITHUB_ACTIONS")
+
 	for _, c := range [][]string{
+		{"merge", shardA, filepath.Join(h.dir, "out.json.json")}, // keyed differently
+		{"merge", filepath.Join(h.dir, "out.json.text")},         // not a report
+		{"merge", cfg},
 		{"validate", "-c", cfg},
 		{"check", "-c", cfg, "--only", "nope"},
 		{"check", "-c", cfg, "--fail-on", "bogus"},
