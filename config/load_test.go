@@ -49,13 +49,46 @@ func TestFind(t *testing.T) {
 			t.Errorf("Find = %q, %v; want %q", got, err, want)
 		}
 	})
+	t.Run(".yml", func(t *testing.T) {
+		dir := t.TempDir()
+		write(t, filepath.Join(dir, "secret-preflight.yml"))
+		write(t, filepath.Join(dir, ".github", "secret-preflight.yaml"))
+		got, err := Find(dir)
+		if want := filepath.Join(dir, "secret-preflight.yml"); err != nil || got != want {
+			t.Errorf("Find = %q, %v; want %q", got, err, want)
+		}
+	})
+	t.Run(".github .yml", func(t *testing.T) {
+		dir := t.TempDir()
+		write(t, filepath.Join(dir, ".github", "secret-preflight.yml"))
+		got, err := Find(dir)
+		if want := filepath.Join(dir, ".github", "secret-preflight.yml"); err != nil || got != want {
+			t.Errorf("Find = %q, %v; want %q", got, err, want)
+		}
+	})
+	t.Run("both extensions", func(t *testing.T) {
+		for _, sub := range []string{"", ".github"} {
+			dir := t.TempDir()
+			write(t, filepath.Join(dir, sub, "secret-preflight.yaml"))
+			write(t, filepath.Join(dir, sub, "secret-preflight.yml"))
+			_, err := Find(dir)
+			if err == nil {
+				t.Fatalf("Find picked one of two configs in %q", sub)
+			}
+			for _, name := range []string{filepath.Join(dir, sub, "secret-preflight.yaml"), filepath.Join(dir, sub, "secret-preflight.yml")} {
+				if !strings.Contains(err.Error(), name) {
+					t.Errorf("error %q does not name %q", err, name)
+				}
+			}
+		}
+	})
 	t.Run("neither", func(t *testing.T) {
 		dir := t.TempDir()
 		_, err := Find(dir)
 		if err == nil {
 			t.Fatal("Find found a config in an empty directory")
 		}
-		for _, name := range []string{"secret-preflight.yaml", filepath.Join(".github", "secret-preflight.yaml"), dir} {
+		for _, name := range []string{"secret-preflight.yaml", "secret-preflight.yml", filepath.Join(".github", "secret-preflight.yaml"), filepath.Join(".github", "secret-preflight.yml"), dir, "SECRET_PREFLIGHT_CONFIG"} {
 			if !strings.Contains(err.Error(), name) {
 				t.Errorf("error %q does not name %q", err, name)
 			}

@@ -42,7 +42,7 @@ func parseCheckFlags(args []string, stderr io.Writer) (*checkFlags, error) {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	f := &checkFlags{}
-	fs.StringVar(&f.config, "c", "", "config file (default secret-preflight.yaml, else .github/secret-preflight.yaml)")
+	fs.StringVar(&f.config, "c", "", configFlagHelp)
 	fs.StringVar(&f.config, "config", "", "same as -c")
 	fs.StringVar(&f.format, "format", "", "stdout format: text, json, markdown, github, sarif (default text; github when GITHUB_ACTIONS=true)")
 	fs.Var(&f.outputs, "output", "also write FORMAT=PATH (repeatable; PATH - is stdout)")
@@ -98,7 +98,21 @@ func destinations(format string, outputs []string, e *env) ([]output, error) {
 	return outs, nil
 }
 
-func loadConfig(path string) (*config.Config, error) {
+// configFlagHelp is the help of every command's -c flag.
+const configFlagHelp = "config file (default: $SECRET_PREFLIGHT_CONFIG, else secret-preflight.yaml or .yml, else the same under .github/)"
+
+// loadConfig loads the config the user means: the -c flag, else the file
+// SECRET_PREFLIGHT_CONFIG names, else the default names in the working
+// directory (config.Find).
+func loadConfig(path string, e *env) (*config.Config, error) {
+	if path == "" {
+		if p := e.get(config.EnvConfig); p != "" {
+			if _, err := os.Stat(p); err != nil {
+				return nil, fmt.Errorf("%s names %s: %w", config.EnvConfig, p, err)
+			}
+			path = p
+		}
+	}
 	if path == "" {
 		p, err := config.Find(".")
 		if err != nil {
@@ -123,7 +137,7 @@ func runCheck(ctx context.Context, args []string, e *env, stdout, stderr io.Writ
 		fmt.Fprintf(stderr, "secret-preflight check: %v\n", err)
 		return exitUsage
 	}
-	cfg, err := loadConfig(f.config)
+	cfg, err := loadConfig(f.config, e)
 	if err != nil {
 		fmt.Fprintf(stderr, "secret-preflight: invalid config:\n%v\n", err)
 		return exitUsage

@@ -10,11 +10,11 @@ import (
 	"github.com/secret-preflight/secret-preflight/internal/fakegcp"
 )
 
-func runValidate(args []string, stdout, stderr io.Writer) int {
+func runValidate(args []string, e *env, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var path string
-	fs.StringVar(&path, "c", "", "config file (default secret-preflight.yaml, else .github/secret-preflight.yaml)")
+	fs.StringVar(&path, "c", "", configFlagHelp)
 	fs.StringVar(&path, "config", "", "same as -c")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -22,7 +22,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
-	cfg, err := loadConfig(path)
+	cfg, err := loadConfig(path, e)
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return exitUsage

@@ -171,7 +171,7 @@ func dispatch(ctx context.Context, args []string, e *env, stdout, stderr io.Writ
 	case "check":
 		return runCheck(ctx, rest, e, stdout, stderr)
 	case "validate":
-		return runValidate(rest, stdout, stderr)
+		return runValidate(rest, e, stdout, stderr)
 	case "init":
 		return runInit(ctx, rest, e, stdout, stderr)
 	case "token":

@@ -28,7 +28,7 @@ func runToken(ctx context.Context, args []string, e *env, stdout, stderr io.Writ
 	var cfgPath, name, tok, tokEnv string
 	var timeout time.Duration
 	var allowExec bool
-	fs.StringVar(&cfgPath, "c", "", "config file (default secret-preflight.yaml, else .github/secret-preflight.yaml)")
+	fs.StringVar(&cfgPath, "c", "", configFlagHelp)
 	fs.StringVar(&cfgPath, "config", "", "same as -c")
 	fs.StringVar(&name, "secret", "", "the secret (a name under secrets:, with a jwt: block) the token is signed with")
 	fs.StringVar(&tok, "token", "", "the token (visible to other users of this machine in the process list: prefer --token-env)")
@@ -69,7 +69,7 @@ func runToken(ctx context.Context, args []string, e *env, stdout, stderr io.Writ
 	if !isJWTSyntax(tok) {
 		return usageErr("the token is not a JWT (three base64url parts separated by dots); it is not shown")
 	}
-	cfg, err := loadConfig(cfgPath)
+	cfg, err := loadConfig(cfgPath, e)
 	if err != nil {
 		fmt.Fprintf(stderr, "secret-preflight: invalid config:\n%v\n", err)
 		return exitUsage
