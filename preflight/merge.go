@@ -101,7 +101,11 @@ func Merge(shards []Shard, failOn string) (*report.Report, error) {
 		}
 		out.Notes = append(out.Notes, r.Notes...)
 	}
-	out.Config = strings.Join(configs, ", ")
+	// Config names one file; shards of different configs have none in
+	// common (their findings carry their own files).
+	if len(configs) == 1 {
+		out.Config = configs[0]
+	}
 
 	// The shards' findings, with renamed consumers, once each. SP100 is
 	// decided again below over the joined consumers; an ignore entry that

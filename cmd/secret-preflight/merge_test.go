@@ -97,8 +97,11 @@ func TestMergeAgreeingShards(t *testing.T) {
 	if b := mustRead(t, md); !strings.Contains(string(b), "PASS") {
 		t.Errorf("markdown of the merge:\n%s", b)
 	}
-	if code, r, _ := h.merge(a); code != exitOK || len(consumerIDs(r, "jwt-signing")) != 2 {
+	if code, r, _ := h.merge(a); code != exitOK || len(consumerIDs(r, "jwt-signing")) != 2 || !strings.HasSuffix(r.Config, "a.yaml") {
 		t.Errorf("merge of one report: exit %d", code)
+	}
+	if r.Config != "" {
+		t.Errorf("shards of two configs merged into config %q, want none", r.Config)
 	}
 }
 
