@@ -17,12 +17,6 @@ type Shard struct {
 	Report *report.Report
 }
 
-// KeyError is a merge refused because the shards' fingerprints cannot be
-// compared with each other.
-type KeyError struct{ msg string }
-
-func (e *KeyError) Error() string { return e.msg }
-
 // Merge combines the JSON reports of the shards of one check (an Actions
 // matrix split by --only, or one config per project) into one report, as
 // if one run had checked everything:
@@ -172,14 +166,14 @@ func sameKey(shards []Shard) error {
 	for _, sh := range shards {
 		r := sh.Report
 		if r.FingerprintScope != secret.ScopeStable || r.FingerprintKeyID == "" {
-			return &KeyError{fmt.Sprintf(
+			return fmt.Errorf(
 				"%s: fingerprint_scope is %q: its fingerprints use a random per-run key, so they cannot be compared with another shard's. Set the same SECRET_PREFLIGHT_FINGERPRINT_KEY (e.g. from a repository secret) in every shard",
-				sh.Name, r.FingerprintScope)}
+				sh.Name, r.FingerprintScope)
 		}
 		if r.FingerprintKeyID != first.Report.FingerprintKeyID {
-			return &KeyError{fmt.Sprintf(
+			return fmt.Errorf(
 				"%s and %s were keyed differently (fingerprint_key_id %s vs %s): one value would show two fingerprints. Run every shard with the same SECRET_PREFLIGHT_FINGERPRINT_KEY",
-				first.Name, sh.Name, first.Report.FingerprintKeyID, r.FingerprintKeyID)}
+				first.Name, sh.Name, first.Report.FingerprintKeyID, r.FingerprintKeyID)
 		}
 	}
 	return nil

@@ -99,7 +99,7 @@ var rules = []rule{
 		"Fix the ignored finding, or extend the until date with a reason reviewers can check."},
 }
 
-func (SARIF) level(sev string) string {
+func sarifLevel(sev string) string {
 	switch sev {
 	case SevError:
 		return "error"
@@ -220,7 +220,7 @@ func (s SARIF) Write(w io.Writer, r *Report) error {
 			FullDescription:      sarifText{Text: ru.full},
 			Help:                 sarifText{Text: ru.full + "\n\nFix: " + ru.help, Markdown: ru.full + "\n\n**Fix:** " + ru.help},
 			HelpURI:              findingsURI,
-			DefaultConfiguration: sarifRuleLevel{Level: s.level(ruleSeverity(ru.code))},
+			DefaultConfiguration: sarifRuleLevel{Level: sarifLevel(ruleSeverity(ru.code))},
 			Properties:           map[string]any{"tags": []string{"security", "secrets"}, "precision": "high"},
 		})
 	}
@@ -241,7 +241,7 @@ func (s SARIF) Write(w io.Writer, r *Report) error {
 			msg += "\nFix: " + f.Hint
 		}
 		res := sarifResult{
-			RuleID: f.Code, RuleIndex: index[f.Code], Level: s.level(f.Severity),
+			RuleID: f.Code, RuleIndex: index[f.Code], Level: sarifLevel(f.Severity),
 			Message:             sarifText{Text: msg},
 			PartialFingerprints: map[string]string{"secretPreflightFinding/v1": occurrence(findingHash(f), hashes)},
 			Properties:          map[string]any{"secret": f.Secret, "consumers": nonNil(f.Consumers)},
