@@ -94,6 +94,13 @@ func Merge(shards []Shard, failOn string) (*report.Report, error) {
 			}
 		}
 		out.Notes = append(out.Notes, r.Notes...)
+		// Live probes of one endpoint sent by two shards with the same
+		// outcome are one line of the report.
+		for _, p := range r.Probes {
+			if !slices.ContainsFunc(out.Probes, func(q *report.Probe) bool { return *q == *p }) {
+				out.Probes = append(out.Probes, p)
+			}
+		}
 	}
 	// Config names one file; shards of different configs have none in
 	// common (their findings carry their own files).

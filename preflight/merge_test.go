@@ -61,3 +61,20 @@ func TestMergeKeepsIgnoresAndDedupesFindings(t *testing.T) {
 		t.Errorf("fail_on %s result %s verdict %s", r.FailOn, r.Result, r.Secrets[0].Verdict)
 	}
 }
+
+func TestMergeJoinsProbes(t *testing.T) {
+	probe := func(kind string, status int) *report.Probe {
+		return &report.Probe{Secret: "jwt", URL: "https://api.example.com/me", Probe: kind, Status: status, LetIn: status < 400}
+	}
+	a := shardReport(nil, resolved("x", "hmac-sha256:aaaaaaaaaaaa"))
+	a.Probes = []*report.Probe{probe("valid", 200), probe("forged", 401)}
+	b := shardReport(nil, resolved("x", "hmac-sha256:aaaaaaaaaaaa"))
+	b.Probes = []*report.Probe{probe("valid", 200), probe("forged", 200)}
+	r, err := Merge([]Shard{{"a.json", a}, {"b.json", b}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Probes) != 3 {
+		t.Errorf("%d probes, want valid once and both forged outcomes: %+v", len(r.Probes), r.Probes)
+	}
+}

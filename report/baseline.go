@@ -293,6 +293,11 @@ func ReadBaseline(rd io.Reader) (*Report, error) {
 			return nil, fmt.Errorf("not a valid report: findings[%d] is null or has no code", i)
 		}
 	}
+	for i, p := range r.Probes {
+		if p == nil {
+			return nil, fmt.Errorf("not a valid report: probes[%d] is null", i)
+		}
+	}
 	return &r, nil
 }
 

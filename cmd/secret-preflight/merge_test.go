@@ -237,6 +237,7 @@ func TestMergeBadInput(t *testing.T) {
 		"null-secret":    `{"schema": "secret-preflight/report/v1", "secrets": [null]}`,
 		"null-consumer":  `{"schema": "secret-preflight/report/v1", "secrets": [{"name": "s", "consumers": [null]}]}`,
 		"null-finding":   `{"schema": "secret-preflight/report/v1", "findings": [null]}`,
+		"null-probe":     `{"schema": "secret-preflight/report/v1", "probes": [null]}`,
 		"no-fingerprint": strings.Replace(good, `"fingerprint": "hmac-sha256:`, `"fingerprint": "", "x": "`, 1),
 		"truncated":      good[:len(good)/2],
 		"no-brace":       good[1:],
