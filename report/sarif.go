@@ -266,6 +266,11 @@ func (s SARIF) Write(w io.Writer, r *Report) error {
 		Results: results, ColumnKind: "utf16CodeUnits",
 		Properties: map[string]any{"result": r.Result, "fingerprint_scope": string(r.FingerprintScope)},
 	}
+	if len(r.Probes) > 0 {
+		// Every live probe request and its status, as in the JSON report;
+		// the ones that went wrong are results (SP162, SP163) already.
+		run.Properties["probes"] = r.Probes
+	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")

@@ -96,6 +96,9 @@ func TestSARIFEmptyAndEdgeReportsValidate(t *testing.T) {
 	if res := run["results"].([]any); len(res) != 0 {
 		t.Errorf("results of an empty report: %v", res)
 	}
+	// Live probes ride in the run's property bag.
+	validateSARIF(t, write(t, SARIF{}, probeReport()))
+
 	// A code the catalog does not know, a finding with no file and no
 	// config, a ##[ sequence and an absolute path outside the base.
 	r := &Report{Result: Incomplete, Notes: []string{"##[set-env name=X]y"}, Findings: []*Finding{
