@@ -204,6 +204,24 @@ var actionsCases = []actionsCase{
 	{"check --baseline", func(w *hostileWorld) []string {
 		return []string{"check", "-c", w.cfg, "--baseline", filepath.Join(w.dir, "out.json")}
 	}},
+	{"merge", func(w *hostileWorld) []string {
+		args := []string{"merge", filepath.Join(w.dir, "out.json")}
+		for _, f := range report.Formats() {
+			args = append(args, "--output", f+"="+filepath.Join(w.dir, "merged."+f))
+		}
+		return args
+	}},
+	{"merge --format sarif", func(w *hostileWorld) []string {
+		return []string{"merge", filepath.Join(w.dir, "out.json"), "--format", "sarif"}
+	}},
+	{"merge shards keyed differently", func(w *hostileWorld) []string {
+		// Two run-scoped reports: refused, naming both files.
+		return []string{"merge", filepath.Join(w.dir, "out.json"), filepath.Join(w.dir, "out.json")}
+	}},
+	{"merge not a report", func(w *hostileWorld) []string { return []string{"merge", w.badCfg, filepath.Join(w.dir, w.h)} }},
+	{"merge bad flags", func(w *hostileWorld) []string {
+		return []string{"merge", filepath.Join(w.dir, "out.json"), "--fail-on", w.h, "--" + w.h}
+	}},
 	{"check --only", func(w *hostileWorld) []string { return []string{"check", "-c", w.cfg, "--only", w.h} }},
 	{"check with probes", func(w *hostileWorld) []string { return []string{"check", "-c", w.probeCfg} }},
 	{"check bad config", func(w *hostileWorld) []string { return []string{"check", "-c", w.badCfg} }},
