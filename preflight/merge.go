@@ -93,7 +93,19 @@ func Merge(shards []Shard, failOn string) (*report.Report, error) {
 				o.secret.Consumers = append(o.secret.Consumers, &cp)
 			}
 		}
-		out.Notes = append(out.Notes, r.Notes...)
+		// A shard's "nothing was compared" note about a secret is decided
+		// again below, over the joined consumers.
+		stale := map[string]bool{}
+		for _, s := range r.Secrets {
+			if note, ok := checks.NothingCompared(s); ok {
+				stale[note] = true
+			}
+		}
+		for _, n := range r.Notes {
+			if !stale[n] {
+				out.Notes = append(out.Notes, n)
+			}
+		}
 		// Live probes of one endpoint sent by two shards with the same
 		// outcome are one line of the report.
 		for _, p := range r.Probes {
@@ -153,6 +165,9 @@ func Merge(shards []Shard, failOn string) (*report.Report, error) {
 			out.Findings = append(out.Findings, f)
 		}
 		s.Verdict = checks.Verdict(s, nil)
+		if note, ok := checks.NothingCompared(s); ok {
+			out.Notes = append(out.Notes, note)
+		}
 		if s.Verdict == report.Mismatch && len(secrets[s.Name].shards) > 1 {
 			out.Notes = append(out.Notes, fmt.Sprintf(
 				"%s: consumers from different shards were compared by fingerprint only; whether their values differ only by whitespace or encoding (SP110, SP111) is checked within a shard",

@@ -158,6 +158,13 @@ func TestMergeDisagreementAcrossShards(t *testing.T) {
 	if !slices.ContainsFunc(r.Notes, func(n string) bool { return strings.Contains(n, "compared by fingerprint only") }) {
 		t.Errorf("no note on what a merge cannot compare: %v", r.Notes)
 	}
+	// Shard b alone compared nothing (one consumer); joined, it did.
+	if code, rb, _ := h.merge(b); code != exitOK || !slices.ContainsFunc(rb.Notes, func(n string) bool { return strings.Contains(n, "nothing was compared") }) {
+		t.Errorf("shard b on its own: exit %d, notes %v", code, rb.Notes)
+	}
+	if slices.ContainsFunc(r.Notes, func(n string) bool { return strings.Contains(n, "nothing was compared") }) {
+		t.Errorf("a shard's stale note survives the merge: %v", r.Notes)
+	}
 
 	// Two matrix jobs whose runners hold different values: both runners
 	// stay, the second named after its shard, and they disagree.
