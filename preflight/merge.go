@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/secret-preflight/secret-preflight/checks"
 	"github.com/secret-preflight/secret-preflight/report"
@@ -176,7 +177,31 @@ func Merge(shards []Shard, failOn string) (*report.Report, error) {
 	}
 	out.Notes = dedupe(out.Notes)
 	out.Finish(failOn)
+	out.StartedAt, out.DurationMS = span(shards)
 	return out, nil
+}
+
+// span is the time the shards took together: from the first start to the
+// last end. Shards without a readable started_at do not count.
+func span(shards []Shard) (string, int64) {
+	var first, last time.Time
+	for _, sh := range shards {
+		start, err := time.Parse(time.RFC3339, sh.Report.StartedAt)
+		if err != nil {
+			continue
+		}
+		end := start.Add(time.Duration(sh.Report.DurationMS) * time.Millisecond)
+		if first.IsZero() || start.Before(first) {
+			first = start
+		}
+		if end.After(last) {
+			last = end
+		}
+	}
+	if first.IsZero() {
+		return "", 0
+	}
+	return first.UTC().Format(time.RFC3339), last.Sub(first).Milliseconds()
 }
 
 // sameKey refuses shards whose fingerprints cannot be compared.

@@ -78,3 +78,22 @@ func TestMergeJoinsProbes(t *testing.T) {
 		t.Errorf("%d probes, want valid once and both forged outcomes: %+v", len(r.Probes), r.Probes)
 	}
 }
+
+// The merged report's timing spans the shards: from the first start to
+// the last end, whatever order the shards come in.
+func TestMergeTimingSpansShards(t *testing.T) {
+	shard := func(started string, ms int64) Shard {
+		return Shard{Name: started, Report: &report.Report{StartedAt: started, DurationMS: ms, FingerprintScope: "stable", FingerprintKeyID: "k"}}
+	}
+	got, err := Merge([]Shard{
+		shard("2026-11-28T10:00:05Z", 2000), // ends 10:00:07
+		shard("2026-11-28T10:00:00Z", 1000), // first start
+		shard("2026-11-28T10:00:01Z", 9000), // last end: 10:00:10
+	}, "error")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.StartedAt != "2026-11-28T10:00:00Z" || got.DurationMS != 10000 {
+		t.Errorf("started_at %q duration_ms %d, want 2026-11-28T10:00:00Z and 10000", got.StartedAt, got.DurationMS)
+	}
+}

@@ -77,6 +77,7 @@ type expansion struct {
 
 // Run checks every secret of cfg and returns the finished report.
 func Run(ctx context.Context, cfg *config.Config, opts Options) (*report.Report, error) {
+	started := time.Now()
 	for _, name := range opts.Only {
 		if !slices.ContainsFunc(cfg.Secrets, func(s *config.Secret) bool { return s.Name == name }) {
 			return nil, fmt.Errorf("--only %s: no such secret in %s", name, cfg.Path)
@@ -221,6 +222,8 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*report.Report,
 		}
 	}
 	rep.Finish(opts.FailOn)
+	rep.StartedAt = started.UTC().Format(time.RFC3339)
+	rep.DurationMS = time.Since(started).Milliseconds()
 	return rep, nil
 }
 

@@ -40,7 +40,11 @@ type Report struct {
 	Schema string `json:"schema"`
 	// ToolVersion is the version of secret-preflight that wrote the
 	// report (the release's, stamped at build time; "(devel)" otherwise).
-	ToolVersion      string       `json:"tool_version"`
+	ToolVersion string `json:"tool_version"`
+	// StartedAt (RFC 3339, UTC) and DurationMS time the run: when it
+	// started resolving and how long resolution, checks and probes took.
+	StartedAt        string       `json:"started_at"`
+	DurationMS       int64        `json:"duration_ms"`
 	Result           string       `json:"result"`
 	FingerprintScope secret.Scope `json:"fingerprint_scope"`
 	// FingerprintKeyID identifies a stable fingerprint key without

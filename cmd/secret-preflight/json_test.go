@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"sort"
 	"testing"
+	"time"
 )
 
 // The JSON report is a contract (DESIGN.md section 8): fields may be
@@ -24,7 +26,14 @@ func TestJSONReportContract(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
-	requireKeys(t, "report", doc, "schema", "result", "fingerprint_scope", "secrets", "findings", "summary")
+	requireKeys(t, "report", doc, "schema", "result", "fingerprint_scope", "secrets", "findings", "summary",
+		"tool_version", "started_at", "duration_ms", "probes")
+	if started, err := time.Parse(time.RFC3339, fmt.Sprint(doc["started_at"])); err != nil || started.IsZero() {
+		t.Errorf("started_at %v is not RFC 3339: %v", doc["started_at"], err)
+	}
+	if d, ok := doc["duration_ms"].(float64); !ok || d < 0 {
+		t.Errorf("duration_ms %v, want a number >= 0", doc["duration_ms"])
+	}
 	if doc["schema"] != "secret-preflight/report/v1" || doc["result"] != "fail" || doc["fingerprint_scope"] != "run" {
 		t.Errorf("schema/result/scope = %v %v %v", doc["schema"], doc["result"], doc["fingerprint_scope"])
 	}
