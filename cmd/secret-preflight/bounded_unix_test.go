@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -253,6 +252,9 @@ func TestExecExitKillsLeftovers(t *testing.T) {
 func TestExecCancelKillsProcessGroup(t *testing.T) {
 	h, _ := newRetryHarness(t)
 	pidFile := filepath.Join(h.dir, "child.pid")
+	if err := syscall.Mkfifo(pidFile, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cfg := h.write("c.yaml", boundedConfig(`[{exec: [sh, -c, "sleep 300 & echo $! > `+pidFile+`; wait"]}]`))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -262,7 +264,7 @@ func TestExecCancelKillsProcessGroup(t *testing.T) {
 		e := &env{lookup: func(k string) (string, bool) { v, ok := h.env[k]; return v, ok }, retryInitial: h.retryInitial}
 		done <- run(ctx, []string{"check", "-c", cfg, "--format", "json", "--allow-exec", "--timeout", "5m"}, e, &out, &errb)
 	}()
-	pid := readPid(t, pidFile) // waits, bounded, for the command to start its child
+	pid := readPidFIFO(t, pidFile) // the command's signal that its child runs
 	cancel()
 	select {
 	case code := <-done:
@@ -275,59 +277,54 @@ func TestExecCancelKillsProcessGroup(t *testing.T) {
 	assertGone(t, pid)
 }
 
-// readPid waits, within a bound, for a command to write its child's pid.
+// readPid reads the pid a command wrote before the run returned.
 func readPid(t *testing.T, path string) int {
 	t.Helper()
-	deadline := time.Now().Add(boundedDeadline)
-	for {
-		b, err := os.ReadFile(path)
-		if s := strings.TrimSpace(string(b)); err == nil && strings.HasSuffix(string(b), "\n") && s != "" {
-			pid, err := strconv.Atoi(s)
-			if err != nil {
-				t.Fatalf("pid file %q: %v", b, err)
-			}
-			return pid
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the command did not write %s", path)
-		}
-		time.Sleep(10 * time.Millisecond) // polling a file, bounded by deadline
+	b, err := os.ReadFile(path)
+	if err != nil || !strings.HasSuffix(string(b), "\n") {
+		t.Fatalf("the command did not write its child's pid to %s before the run ended: %q %v", path, b, err)
 	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatalf("pid file %q: %v", b, err)
+	}
+	return pid
 }
 
-// assertGone waits, within a bound, for pid to be gone (or a zombie left
-// for init to reap: it no longer runs).
+// readPidFIFO waits for a running command to write its child's pid to
+// the named pipe path: opening a FIFO for reading blocks until the
+// writer opens it, so this is the command's own signal, bounded by
+// boundedDeadline.
+func readPidFIFO(t *testing.T, path string) int {
+	t.Helper()
+	got := make(chan string, 1)
+	go func() {
+		b, _ := os.ReadFile(path) // returns once the writer closes
+		got <- string(b)
+	}()
+	select {
+	case s := <-got:
+		pid, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			t.Fatalf("pid from %s: %q: %v", path, s, err)
+		}
+		return pid
+	case <-time.After(boundedDeadline):
+		t.Fatalf("the command did not write its child's pid to %s", path)
+	}
+	return 0
+}
+
+// assertGone waits, within a bound, for pid to exit (waitExit waits on
+// the kernel's exit event for any process, not just our children).
 func assertGone(t *testing.T, pid int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if !running(pid) {
-			return
-		}
-		if time.Now().After(deadline) {
-			_ = syscall.Kill(pid, syscall.SIGKILL) // do not leave it behind
-			t.Fatalf("process %d, started by the exec link's command, outlived the run", pid)
-		}
-		time.Sleep(10 * time.Millisecond) // polling process state, bounded by deadline
-	}
-}
-
-func running(pid int) bool {
-	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
-		return false
-	}
-	// Killed but not yet reaped (its parent died with it): a zombie.
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	exited, err := waitExit(pid, 5*time.Second)
 	if err != nil {
-		return !os.IsNotExist(err) || !procMounted()
+		t.Fatalf("waiting for process %d: %v", pid, err)
 	}
-	if i := strings.LastIndexByte(string(b), ')'); i >= 0 && i+2 < len(b) {
-		return b[i+2] != 'Z'
+	if !exited {
+		_ = syscall.Kill(pid, syscall.SIGKILL) // do not leave it behind
+		t.Fatalf("process %d, started by the exec link's command, outlived the run", pid)
 	}
-	return true
-}
-
-func procMounted() bool {
-	_, err := os.Stat("/proc/self/stat")
-	return err == nil
 }
