@@ -188,7 +188,7 @@ func hintForCode(c *report.Consumer) string {
 		}
 		return "check the name, project and region in the config against what is deployed (gcloud run services list, gcloud secrets list)"
 	case "Unauthenticated":
-		return "authenticate first: google-github-actions/auth in Actions, or gcloud auth application-default login locally"
+		return "authenticate first: google-github-actions/auth in Actions, or gcloud auth application-default login locally; against an emulator, set SECRET_PREFLIGHT_SECRETMANAGER_EMULATOR_HOST and SECRET_PREFLIGHT_RUN_EMULATOR_HOST"
 	case "DeadlineExceeded", "Unavailable":
 		return "retry; if it persists raise --timeout or check the network path to the Google APIs"
 	}

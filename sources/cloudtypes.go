@@ -100,11 +100,27 @@ func cloudError(resource, permission string, err error) error {
 	return ce
 }
 
+// ClientError is a Google client that could not be created. With the
+// official clients that means no Application Default Credentials were
+// found, so every read through it counts as Unauthenticated, and the
+// report's hint says how to authenticate.
+type ClientError struct {
+	API string // "Secret Manager", "Cloud Run"
+	Err error
+}
+
+func (e *ClientError) Error() string { return "connecting to " + e.API + ": " + e.Err.Error() }
+func (e *ClientError) Unwrap() error { return e.Err }
+
 // CodeOf returns the gRPC code name of a CloudError in err's chain, or "".
 func CodeOf(err error) string {
 	var ce *CloudError
 	if errors.As(err, &ce) {
 		return ce.Code.String()
+	}
+	var cl *ClientError
+	if errors.As(err, &cl) {
+		return codes.Unauthenticated.String()
 	}
 	var te *TagNotFoundError
 	if errors.As(err, &te) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 
 	runapi "cloud.google.com/go/run/apiv2"
@@ -70,7 +69,7 @@ func newClients(ctx context.Context, e *env, pol retry.Policy) *clients {
 	sm, err := secretmanager.NewClient(ctx, clientOptions(e.get(envSMEmulator))...)
 	if err != nil {
 		c.secrets = sources.NewAccessor(nil)
-		c.secrets.InitErr = fmt.Errorf("connecting to Secret Manager: %w", err)
+		c.secrets.InitErr = &sources.ClientError{API: "Secret Manager", Err: err}
 	} else {
 		c.secrets = sources.NewAccessor(sm)
 		c.close = append(c.close, sm.Close)
@@ -82,13 +81,13 @@ func newClients(ctx context.Context, e *env, pol retry.Policy) *clients {
 	c.jobs.Retry = pol
 	svc, err := runapi.NewServicesClient(ctx, runOpts...)
 	if err != nil {
-		c.run.InitErr = fmt.Errorf("connecting to Cloud Run: %w", err)
+		c.run.InitErr = &sources.ClientError{API: "Cloud Run", Err: err}
 		return c
 	}
 	c.close = append(c.close, svc.Close)
 	rev, err := runapi.NewRevisionsClient(ctx, runOpts...)
 	if err != nil {
-		c.run.InitErr = fmt.Errorf("connecting to Cloud Run: %w", err)
+		c.run.InitErr = &sources.ClientError{API: "Cloud Run", Err: err}
 		return c
 	}
 	c.close = append(c.close, rev.Close)
@@ -101,7 +100,7 @@ func newClients(ctx context.Context, e *env, pol retry.Policy) *clients {
 func newJobsClient(ctx context.Context, opts []option.ClientOption, closers *[]func() error) *sources.CloudRunJobs {
 	jc, err := runapi.NewJobsClient(ctx, opts...)
 	if err != nil {
-		return &sources.CloudRunJobs{InitErr: fmt.Errorf("connecting to Cloud Run: %w", err)}
+		return &sources.CloudRunJobs{InitErr: &sources.ClientError{API: "Cloud Run", Err: err}}
 	}
 	*closers = append(*closers, jc.Close)
 	return &sources.CloudRunJobs{Jobs: jc}
