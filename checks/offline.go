@@ -25,13 +25,16 @@ func offlineProbe(cs *config.Secret, s *report.Secret, now time.Time) ([]*report
 	if runner == nil {
 		return nil, nil // no runner, or SP101/SP102 already says why
 	}
+	// A runner that cannot sign is the failure SP160 exists for: the test
+	// helper could not mint a single token the services accept, so E2E
+	// tests would fail. A note would let the run pass.
 	signer, err := NewSigner(cs.JWT.Algorithm, runner.Value)
 	if err != nil {
-		return nil, []string{fmt.Sprintf("%s: SP160 not checked: the runner cannot sign %s probe tokens: %v", s.Name, cs.JWT.Algorithm, err)}
+		return []*report.Finding{runnerCannotSign(cs, s, runner, err)}, nil
 	}
 	tok, err := signer.Sign(ProbeClaims(cs.JWT, now))
 	if err != nil {
-		return nil, []string{fmt.Sprintf("%s: SP160 not checked: %v", s.Name, err)}
+		return []*report.Finding{runnerCannotSign(cs, s, runner, err)}, nil
 	}
 	var out []*report.Finding
 	for _, c := range s.Consumers {
@@ -52,6 +55,20 @@ func offlineProbe(cs *config.Secret, s *report.Secret, now time.Time) ([]*report
 		})
 	}
 	return out, nil
+}
+
+// runnerCannotSign is SP160 key_type for a runner whose key material
+// cannot sign the secret's algorithm: a certificate or public key only,
+// a key of another type, or a signing error.
+func runnerCannotSign(cs *config.Secret, s *report.Secret, runner *report.Consumer, err error) *report.Finding {
+	return &report.Finding{
+		Code: "SP160", Severity: report.SevError, Secret: s.Name, Consumers: []string{runner.ID},
+		Reason: ReasonKeyType,
+		Message: fmt.Sprintf("%s cannot sign %s probe tokens: the test helper cannot mint tokens with what it holds: %v",
+			runner.ID, cs.JWT.Algorithm, err),
+		Hint: fmt.Sprintf("give the runner the private key (PEM or JWK) whose public half the services hold, of the type %s needs (HMAC bytes for HS*, RSA for RS*/PS*, EC on the matching curve for ES*, Ed25519 for EdDSA): a certificate or public key can only verify", cs.JWT.Algorithm),
+		File: runner.File, Line: runner.Line,
+	}
 }
 
 // Expectations are what consumer c of secret cs expects of a token: its

@@ -1,0 +1,47 @@
+package checks
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/secret-preflight/secret-preflight/config"
+	"github.com/secret-preflight/secret-preflight/report"
+)
+
+// A runner whose key material cannot sign the secret's algorithm is an
+// SP160 key_type error naming the runner: the test helper could not mint
+// one token, so the run must fail, not pass with a note.
+func TestRunnerThatCannotSignFailsSP160(t *testing.T) {
+	ec := formsOf(t, newPair(t, "ES256"), "")
+	rsa := formsOf(t, newPair(t, "RS256"), "")
+	cases := []struct{ name, alg, runner, service string }{
+		{"certificate only", "ES256", ec.cert, ec.cert},
+		{"public key only", "RS256", rsa.publicPEM, rsa.publicPEM},
+		{"public JWKS only", "ES256", ec.jwks, ec.jwks},
+		{"RSA key for ES256", "ES256", rsa.private, rsa.publicPEM},
+		{"EC key for RS256", "RS256", ec.private, ec.publicPEM},
+		{"EC key for EdDSA", "EdDSA", ec.private, ec.publicPEM},
+		{"P-256 key for ES384", "ES384", ec.private, ec.publicPEM},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, s := jwtSecret(&config.JWT{Algorithm: c.alg}, c.runner, consumer("manifest:api.yaml/app", "file", c.service))
+			s.Consumers[0].File, s.Consumers[0].Line = "c.yaml", 5
+			rep := runKeyed(t, cfg, s)
+			rep.Finish("error")
+			f := has(rep, "SP160")
+			if f == nil {
+				t.Fatalf("no SP160; findings %v, notes %v", codes(rep), rep.Notes)
+			}
+			if f.Severity != report.SevError || f.Reason != ReasonKeyType || len(f.Consumers) != 1 || f.Consumers[0] != "runner" || f.Line != 5 {
+				t.Errorf("SP160 %+v: want an error, reason key_type, naming the runner at line 5", f)
+			}
+			if !strings.Contains(f.Message, "cannot mint tokens with what it holds") || !strings.Contains(f.Hint, "private key") {
+				t.Errorf("message %q / hint %q do not say what the helper lacks", f.Message, f.Hint)
+			}
+			if rep.Result == report.Pass {
+				t.Errorf("result %s: a run whose runner cannot sign must not pass", rep.Result)
+			}
+		})
+	}
+}
