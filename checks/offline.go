@@ -23,7 +23,12 @@ func offlineProbe(cs *config.Secret, s *report.Secret, now time.Time) ([]*report
 		}
 	}
 	if runner == nil {
-		return nil, nil // no runner, or SP101/SP102 already says why
+		if cs.Runner == nil {
+			// Nothing says so otherwise: the services may agree with each
+			// other, yet nobody checked they accept the helper's tokens.
+			return nil, []string{fmt.Sprintf("%s: SP160 not checked: the secret has no runner, so there is no runner key to sign a probe token with", s.Name)}
+		}
+		return nil, nil // SP101/SP102 already says why the runner has no key
 	}
 	// A runner that cannot sign is the failure SP160 exists for: the test
 	// helper could not mint a single token the services accept, so E2E

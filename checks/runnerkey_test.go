@@ -45,3 +45,19 @@ func TestRunnerThatCannotSignFailsSP160(t *testing.T) {
 		})
 	}
 }
+
+// A jwt: secret without a runner says that SP160 was not checked.
+func TestNoRunnerNotesSP160NotChecked(t *testing.T) {
+	hs := "a-real-looking-signing-key-0123456789abcdef"
+	cfg, s := jwtSecret(&config.JWT{Algorithm: "HS256"}, hs, consumer("manifest:a.yaml/app", "file", hs), consumer("manifest:b.yaml/app", "file", hs))
+	cfg.Secrets[0].Runner = nil
+	s.Consumers = s.Consumers[1:]
+	rep := runKeyed(t, cfg, s)
+	found := false
+	for _, n := range rep.Notes {
+		found = found || strings.Contains(n, "SP160 not checked") && strings.Contains(n, "no runner key to sign")
+	}
+	if !found || has(rep, "SP160") != nil {
+		t.Errorf("notes %q, findings %v: want a note that SP160 was not checked", rep.Notes, codes(rep))
+	}
+}
