@@ -46,7 +46,7 @@ func offlineProbe(cs *config.Secret, s *report.Secret, now time.Time) ([]*report
 		if c.Kind == string(config.KindRunner) || !c.Resolved {
 			continue
 		}
-		exp := config.EffectiveJWT(cs.JWT, consumerJWTAt(cs, c.File, c.Line))
+		exp := Expectations(cs, c)
 		r := Verify(tok, c.Value, exp, now)
 		if r == nil {
 			continue
@@ -79,16 +79,27 @@ func runnerCannotSign(cs *config.Secret, s *report.Secret, runner *report.Consum
 // Expectations are what consumer c of secret cs expects of a token: its
 // own jwt: override over the secret's jwt: block.
 func Expectations(cs *config.Secret, c *report.Consumer) config.ConsumerJWT {
-	return config.EffectiveJWT(cs.JWT, consumerJWTAt(cs, c.File, c.Line))
+	return config.EffectiveJWT(cs.JWT, consumerJWT(cs, c))
 }
 
-// consumerJWTAt finds a service consumer's jwt: override by the config
-// line the report consumer came from.
-func consumerJWTAt(cs *config.Secret, file string, line int) *config.ConsumerJWT {
-	for _, c := range cs.Services {
-		if c.Pos.File == file && c.Pos.Line == line {
-			return c.JWT
+// consumerJWT finds the jwt: override of the configured service consumer
+// report consumer c was expanded from, by its full position: two
+// flow-style consumers can share a line, and each must get its own
+// expectations, not its neighbour's. A consumer without a column (built
+// by hand, not by a run) matches by line only when that is unambiguous.
+func consumerJWT(cs *config.Secret, c *report.Consumer) *config.ConsumerJWT {
+	var onLine []*config.Consumer
+	for _, sc := range cs.Services {
+		if sc.Pos.File != c.File || sc.Pos.Line != c.Line {
+			continue
 		}
+		if sc.Pos.Col == c.Col {
+			return sc.JWT
+		}
+		onLine = append(onLine, sc)
+	}
+	if c.Col == 0 && len(onLine) == 1 {
+		return onLine[0].JWT
 	}
 	return nil
 }

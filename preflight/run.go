@@ -186,7 +186,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*report.Report,
 	for _, j := range jobs {
 		s := byName[j.secret.Name]
 		for _, c := range j.exp.consumers {
-			c.File, c.Line = j.consumer.Pos.File, j.consumer.Pos.Line
+			c.File, c.Line, c.Col = j.consumer.Pos.File, j.consumer.Pos.Line, j.consumer.Pos.Col
 			if c.Resolved {
 				fingerprint(c, j.secret, opts.Fingerprints)
 			}

@@ -121,6 +121,9 @@ type Consumer struct {
 	// File and Line point at the consumer's entry in the config.
 	File string `json:"file,omitempty"`
 	Line int    `json:"line,omitempty"`
+	// Col is the entry's column: two flow-style entries ({...}, {...})
+	// can share a line, and each may carry its own jwt: expectations.
+	Col int `json:"-"`
 	// Hint, when set, is the fix for Error, known where the error was
 	// found better than its code alone can tell.
 	Hint string `json:"-"`
