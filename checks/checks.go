@@ -38,7 +38,7 @@ func Run(cfg *config.Config, rep *report.Report, fp *secret.Fingerprinter) []*re
 		out = append(out, sp160...)
 		rep.Notes = append(rep.Notes, notes...)
 	}
-	out = append(out, liveLiteral(cfg, rep)...)
+	out = append(out, liveLiteral(cfg, rep, fp)...)
 	out = append(out, mustDiffer(cfg, rep)...)
 	return out
 }

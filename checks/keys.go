@@ -2,6 +2,7 @@ package checks
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"strings"
 
 	"github.com/secret-preflight/secret-preflight/config"
@@ -90,3 +91,54 @@ func referenceDigest(s *report.Secret) []byte {
 	}
 	return best
 }
+
+// identities are the digests a consumer's value is known by, through the
+// same path as its fingerprint: each key's for key material, else the
+// keyed HMAC of the value, with and without surrounding whitespace.
+func identities(v secret.Value, j *config.JWT, fp *secret.Fingerprinter) [][]byte {
+	if d, _ := keyCandidates(v, j, fp); len(d) > 0 {
+		return d
+	}
+	return [][]byte{fp.Digest(v), fp.Digest(v.TrimSpace())}
+}
+
+// secretIdentities are the identities of the secret keys in v: a
+// literal's private key is known by its public half's thumbprint (a
+// verifier's JWKS holds that), an HMAC key by its bytes however they are
+// written. A literal public key or certificate is no secret: it has none.
+func secretIdentities(v secret.Value, j *config.JWT, fp *secret.Fingerprinter) [][]byte {
+	set, err := secret.ParseKeys(v)
+	if err != nil {
+		return [][]byte{fp.Digest(v), fp.Digest(v.TrimSpace())}
+	}
+	hmac := j != nil && strings.HasPrefix(j.Algorithm, "HS")
+	var out [][]byte
+	for _, k := range set.Keys {
+		switch {
+		case hmac && k.Symmetric() != nil:
+			out = append(out, fp.Digest(secret.New(k.Symmetric())))
+		case !hmac && k.Signer() != nil && k.Thumbprint() != nil:
+			out = append(out, k.Thumbprint())
+		}
+	}
+	return out
+}
+
+// sameKey reports whether a literal holds a secret key that v also holds,
+// in whatever encoding each is written.
+func sameKey(literal, v secret.Value, j *config.JWT, fp *secret.Fingerprinter) bool {
+	if literal.TrimSpace().Equal(v.TrimSpace()) {
+		return true
+	}
+	held := identities(v, j, fp)
+	for _, l := range secretIdentities(literal, j, fp) {
+		for _, h := range held {
+			if hmacEqual(l, h) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func hmacEqual(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }

@@ -47,10 +47,19 @@ func literals(cfg *config.Config) []literalLink {
 // a manifest or a pending deploy) whose value is one of the config's
 // literal: links: the key that guards the environment is written in
 // source code, in every clone and in the repository's history.
-func liveLiteral(cfg *config.Config, rep *report.Report) []*report.Finding {
+//
+// The literal and the deployed value are compared as keys, as
+// fingerprints are: an HMAC literal deployed as an "oct" JWK, or a
+// private key literal whose public half a service verifies with, is the
+// same key written another way.
+func liveLiteral(cfg *config.Config, rep *report.Report, fp *secret.Fingerprinter) []*report.Finding {
 	lits := literals(cfg)
 	if len(lits) == 0 {
 		return nil
+	}
+	jwts := map[string]*config.JWT{}
+	for _, s := range cfg.Secrets {
+		jwts[s.Name] = s.JWT
 	}
 	var out []*report.Finding
 	for _, s := range rep.Secrets {
@@ -59,7 +68,7 @@ func liveLiteral(cfg *config.Config, rep *report.Report) []*report.Finding {
 				continue // a placeholder is SP121 already
 			}
 			for _, l := range lits {
-				if !c.Value.TrimSpace().Equal(l.value.TrimSpace()) {
+				if !sameKey(l.value, c.Value, jwts[s.Name], fp) {
 					continue
 				}
 				out = append(out, &report.Finding{
