@@ -70,3 +70,24 @@ func TestLiteralProbeSkipsTheDeployedKeyInAnotherEncoding(t *testing.T) {
 		t.Errorf("findings against a correct endpoint: %v", res.Findings[0].Message)
 	}
 }
+
+// A runner that resolved to its own literal does not make that literal
+// "deployed": an endpoint that accepts it beside the services' key is
+// SP163 literal.
+func TestLiteralProbeSentWhenRunnerHoldsTheLiteral(t *testing.T) {
+	ep := &endpoint{mode: "secondkey"}
+	srv := quietTLS(ep)
+	defer srv.Close()
+	cfg, rep := probeSetup(srv.URL, config.TokenHeader)
+	rep.Secrets[0].Consumers[0] = consumer("runner", "literal", probeLit)
+	res := (&Prober{Client: srv.Client()}).Run(context.Background(), cfg, rep)
+	var found *report.Finding
+	for _, f := range res.Findings {
+		if f.Code == "SP163" && f.Reason == ProbeLiteral {
+			found = f
+		}
+	}
+	if found == nil {
+		t.Fatalf("no SP163 literal against an endpoint that accepts the literal; findings %d", len(res.Findings))
+	}
+}

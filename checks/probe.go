@@ -132,15 +132,18 @@ func notSent(cs *config.Secret, pr *config.Probe, why string) *report.Finding {
 }
 
 func (p *Prober) secret(ctx context.Context, cs *config.Secret, s *report.Secret, lits []literalLink, fp *secret.Fingerprinter, res *ProbeResult) {
+	// deployed are the services' keys only: a runner that fell back to
+	// its own literal holds that literal, and counting it would skip the
+	// very probe that catches a service still accepting it.
 	var runner *report.Consumer
 	var deployed []secret.Value
 	for _, c := range s.Consumers {
-		if !c.Resolved {
-			continue
-		}
-		deployed = append(deployed, c.Value)
-		if c.Kind == string(config.KindRunner) {
+		switch {
+		case !c.Resolved:
+		case c.Kind == string(config.KindRunner):
 			runner = c
+		default:
+			deployed = append(deployed, c.Value)
 		}
 	}
 	fail := func(why string) {
