@@ -30,7 +30,7 @@ func Run(cfg *config.Config, rep *report.Report, fp *secret.Fingerprinter) []*re
 	var out []*report.Finding
 	for _, s := range rep.Secrets {
 		cs := byName[s.Name]
-		alignKeys(s)
+		alignKeys(s, jwtOf(cs), fp)
 		out = append(out, unresolved(s, cs)...)
 		out = append(out, disagreement(s, cs, fp)...)
 		out = append(out, perConsumer(s, cs, cfg.Policy)...)
@@ -402,4 +402,12 @@ func isEncodingOf(enc, raw secret.Value) bool {
 		}
 	}
 	return false
+}
+
+// jwtOf is cs's jwt: block, nil for a secret that is not in the config.
+func jwtOf(cs *config.Secret) *config.JWT {
+	if cs == nil {
+		return nil
+	}
+	return cs.JWT
 }

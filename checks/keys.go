@@ -54,8 +54,8 @@ func keyCandidates(v secret.Value, j *config.JWT, fp *secret.Fingerprinter) ([][
 // service that verifies with a JWKS agrees with the runner when the
 // runner's key is one of the set, whatever else the set holds (a rotation
 // publishes two keys for a while).
-func alignKeys(s *report.Secret) {
-	ref := referenceDigest(s)
+func alignKeys(s *report.Secret, j *config.JWT, fp *secret.Fingerprinter) {
+	ref := referenceDigest(s, j, fp)
 	if ref == nil {
 		return
 	}
@@ -70,8 +70,10 @@ func alignKeys(s *report.Secret) {
 }
 
 // referenceDigest is the runner's key, else the key most single-key
-// consumers hold.
-func referenceDigest(s *report.Secret) []byte {
+// consumers hold. A runner holding several keys is known by the one
+// NewSigner signs with, not by the first of its set: that may be a public
+// key it cannot sign with.
+func referenceDigest(s *report.Secret, j *config.JWT, fp *secret.Fingerprinter) []byte {
 	counts := map[string]int{}
 	var best []byte
 	for _, c := range s.Consumers {
@@ -79,6 +81,9 @@ func referenceDigest(s *report.Secret) []byte {
 			continue
 		}
 		if c.Kind == string(config.KindRunner) {
+			if d := signingDigest(c, j, fp); d != nil {
+				return d
+			}
 			return c.Digest
 		}
 		if len(c.KeyDigests) > 0 {
@@ -90,6 +95,26 @@ func referenceDigest(s *report.Secret) []byte {
 		}
 	}
 	return best
+}
+
+// signingDigest is the digest of the key a runner holding several keys
+// signs with, nil when it holds one or cannot sign.
+func signingDigest(c *report.Consumer, j *config.JWT, fp *secret.Fingerprinter) []byte {
+	if len(c.KeyDigests) < 2 || j == nil || fp == nil {
+		return nil
+	}
+	set, err := secret.ParseKeys(c.Value)
+	if err != nil {
+		return nil
+	}
+	k := signingKey(j.Algorithm, set)
+	switch {
+	case k == nil:
+		return nil
+	case k.Symmetric() != nil:
+		return fp.Digest(secret.New(k.Symmetric()))
+	}
+	return k.Thumbprint()
 }
 
 // identities are the digests a consumer's value is known by, through the

@@ -1,11 +1,15 @@
 package checks
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	"github.com/secret-preflight/secret-preflight/config"
 	"github.com/secret-preflight/secret-preflight/report"
+	"github.com/secret-preflight/secret-preflight/secret"
 )
 
 // A runner whose key material cannot sign the secret's algorithm is an
@@ -59,5 +63,26 @@ func TestNoRunnerNotesSP160NotChecked(t *testing.T) {
 	}
 	if !found || has(rep, "SP160") != nil {
 		t.Errorf("notes %q, findings %v: want a note that SP160 was not checked", rep.Notes, codes(rep))
+	}
+}
+
+// A runner JWKS of [public A, private B] signs with B: compared with a
+// service that publishes B, the two agree, and the runner is shown by B.
+func TestRunnerJWKSComparedByTheKeyItSignsWith(t *testing.T) {
+	a, b := newPair(t, "ES256"), newPair(t, "ES256")
+	jb := jose.JSONWebKey{Key: b, KeyID: "b", Use: "sig"}
+	runner, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: a.Public(), KeyID: "a", Use: "sig"}, jb}})
+	service, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{jb.Public()}})
+	cfg, s := jwtSecret(&config.JWT{Algorithm: "ES256"}, string(runner), consumer("manifest:api.yaml/app", "file", string(service)))
+	rep := runKeyed(t, cfg, s)
+	if got := codes(rep); len(got) != 0 || s.Verdict != report.Match {
+		t.Errorf("verdict %s, findings %v: the runner signs with B, which the service holds", s.Verdict, got)
+	}
+	tb, err := secret.JWKThumbprint(b.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := secret.KeyFingerprint(tb); s.Consumers[0].Fingerprint != want || s.Consumers[1].Fingerprint != want {
+		t.Errorf("fingerprints %s / %s, want B's %s", s.Consumers[0].Fingerprint, s.Consumers[1].Fingerprint, want)
 	}
 }

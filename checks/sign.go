@@ -42,10 +42,8 @@ func NewSigner(alg string, v secret.Value) (*Signer, error) {
 	set, err := secret.ParseKeys(v)
 	if strings.HasPrefix(alg, "HS") {
 		if err == nil {
-			for _, k := range set.Keys {
-				if k.Symmetric() != nil {
-					return &Signer{method: method, key: k.Symmetric(), kid: k.KID}, nil
-				}
+			if k := signingKey(alg, set); k != nil {
+				return &Signer{method: method, key: k.Symmetric(), kid: k.KID}, nil
 			}
 		}
 		if v.Len() == 0 {
@@ -56,12 +54,28 @@ func NewSigner(alg string, v secret.Value) (*Signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the value is not PEM or JWK key material, so it cannot sign %s tokens", alg)
 	}
-	for _, k := range set.Keys {
-		if k.Signer() != nil && keyFits(alg, k.Public()) == nil {
-			return &Signer{method: method, key: k.Signer(), kid: k.KID}, nil
-		}
+	if k := signingKey(alg, set); k != nil {
+		return &Signer{method: method, key: k.Signer(), kid: k.KID}, nil
 	}
 	return nil, fmt.Errorf("the value holds no private key that can sign %s tokens (only public keys, or keys of another type)", alg)
+}
+
+// signingKey is the key of set that signs alg tokens: the first
+// symmetric key for HMAC, else the first private key of alg's type. The
+// runner's reference fingerprint is this key's (referenceDigest), so
+// what is compared is what is signed with.
+func signingKey(alg string, set *secret.KeySet) *secret.Key {
+	for _, k := range set.Keys {
+		switch {
+		case strings.HasPrefix(alg, "HS"):
+			if k.Symmetric() != nil {
+				return k
+			}
+		case k.Signer() != nil && keyFits(alg, k.Public()) == nil:
+			return k
+		}
+	}
+	return nil
 }
 
 // RandomSigner signs with a fresh random key of alg's type: a forged token
