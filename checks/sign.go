@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"strings"
 	"time"
 
@@ -172,13 +173,24 @@ func ProbeClaims(j *config.JWT, now time.Time) jwt.MapClaims {
 		c["aud"] = j.Audience
 	}
 	maps.Copy(c, j.Claims)
-	if exp, ok := unixSeconds(c["exp"]); !ok || exp > limit {
+	exp, ok := unixSeconds(c["exp"])
+	switch {
+	case !ok || exp > limit:
 		c["exp"] = limit
+	case isFloat(c["exp"]):
+		// Written back as the saturated integer: a float such as -1e30
+		// has no int64 form, and verifiers convert it each their own way.
+		c["exp"] = exp
 	}
 	return c
 }
 
-// unixSeconds reads a NumericDate as YAML or JSON decoding gives it.
+func isFloat(v any) bool { _, ok := v.(float64); return ok }
+
+// unixSeconds reads a NumericDate as YAML or JSON decoding gives it,
+// saturated to the int64 range: a float beyond it (1e30) must read as
+// far in the future, not wrap round to the past and escape the cap. NaN
+// and infinities are no date.
 func unixSeconds(v any) (int64, bool) {
 	switch n := v.(type) {
 	case int:
@@ -186,8 +198,16 @@ func unixSeconds(v any) (int64, bool) {
 	case int64:
 		return n, true
 	case uint64:
-		return int64(min(n, 1<<62)), true
+		return int64(min(n, math.MaxInt64)), true
 	case float64:
+		switch {
+		case math.IsNaN(n), math.IsInf(n, 0):
+			return 0, false
+		case n >= math.MaxInt64:
+			return math.MaxInt64, true
+		case n <= math.MinInt64:
+			return math.MinInt64, true
+		}
 		return int64(n), true
 	}
 	return 0, false

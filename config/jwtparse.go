@@ -1,6 +1,7 @@
 package config
 
 import (
+	"math"
 	"regexp"
 	"strings"
 	"time"
@@ -60,9 +61,62 @@ func (p *parser) claims(e entry) map[string]any {
 			p.errorf(n.Content[i+1], "jwt.claims: the value of a claim could not be read")
 			continue
 		}
-		out[k.Value] = jsonable(v)
+		v = jsonable(v)
+		if !p.registeredClaim(k.Value, p.node(n.Content[i+1]), v) {
+			continue
+		}
+		out[k.Value] = v
 	}
 	return out
+}
+
+// registeredClaim checks the type of a registered claim (RFC 7519 4.1):
+// a verifier refuses a token whose exp, nbf or iat is not a number, or
+// whose iss or aud is not a string, and a probe token that every
+// verifier refuses for its own config checks nothing. NaN and infinity
+// cannot be written in JSON at all.
+func (p *parser) registeredClaim(name string, n *yaml.Node, v any) bool {
+	switch name {
+	case "exp", "nbf", "iat":
+		ok := false
+		switch x := v.(type) {
+		case int, int64, uint64:
+			ok = true
+		case float64:
+			ok = !math.IsNaN(x) && !math.IsInf(x, 0)
+		}
+		if !ok {
+			got := describe(n)
+			if _, isFloat := v.(float64); isFloat {
+				got = "NaN or infinity"
+			}
+			p.errorf(n, "jwt.claims: %s must be a number of seconds since 1970 (a finite NumericDate), got %s", name, got)
+		}
+		return ok
+	case "iss":
+		if _, ok := v.(string); !ok {
+			p.errorf(n, "jwt.claims: iss must be a string, got %s", describe(n))
+			return false
+		}
+	case "aud":
+		ok := false
+		switch x := v.(type) {
+		case string:
+			ok = true
+		case []any:
+			ok = len(x) > 0
+			for _, e := range x {
+				if _, isStr := e.(string); !isStr {
+					ok = false
+				}
+			}
+		}
+		if !ok {
+			p.errorf(n, "jwt.claims: aud must be a string or a list of strings, got %s", describe(n))
+		}
+		return ok
+	}
+	return true
 }
 
 // jsonable turns yaml.v3's decoded maps into ones encoding/json can

@@ -1,0 +1,45 @@
+package checks
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/secret-preflight/secret-preflight/config"
+	"github.com/secret-preflight/secret-preflight/secret"
+)
+
+// An exp beyond the int64 range, or no number at all, cannot make a probe
+// token outlive a minute: it saturates, then the cap cuts it back. One far
+// in the past stays in the past.
+func TestProbeClaimsExpSaturates(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	limit := now.Add(ProbeLifetime).Unix()
+	for _, exp := range []any{1e30, math.Inf(1), math.Inf(-1), math.NaN(), uint64(math.MaxUint64), float64(math.MaxInt64)} {
+		if c := ProbeClaims(&config.JWT{Algorithm: "HS256", Claims: map[string]any{"exp": exp}}, now); c["exp"] != limit {
+			t.Errorf("exp %v: claims exp %v, want %d", exp, c["exp"], limit)
+		}
+	}
+	if c := ProbeClaims(&config.JWT{Algorithm: "HS256", Claims: map[string]any{"exp": -1e30}}, now); c["exp"] != int64(math.MinInt64) {
+		t.Errorf("exp -1e30: claims exp %v (%T), want the earliest int64", c["exp"], c["exp"])
+	}
+
+	// The signed token carries the cut-back exp, as a verifier reads it.
+	s, err := NewSigner("HS256", secret.FromString(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := s.Sign(ProbeClaims(&config.JWT{Algorithm: "HS256", Claims: map[string]any{"exp": 1e30}}, now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(tok, claims); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := claims.GetExpirationTime(); err != nil || e == nil || e.Unix() != limit {
+		t.Errorf("token exp %v (%v), want %d", e, err, limit)
+	}
+}
