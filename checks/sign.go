@@ -173,42 +173,49 @@ func ProbeClaims(j *config.JWT, now time.Time) jwt.MapClaims {
 		c["aud"] = j.Audience
 	}
 	maps.Copy(c, j.Claims)
-	exp, ok := unixSeconds(c["exp"])
-	switch {
-	case !ok || exp > limit:
+	// Dates given as floats are written back as saturated integers: a
+	// float such as 1e30 has no int64 form, and verifiers convert it each
+	// their own way (golang-jwt wraps it into the past).
+	for _, k := range []string{"nbf", "iat", "exp"} {
+		if t, ok := unixSeconds(c[k]); ok && (isFloat(c[k]) || t == maxUnixSeconds || t == -maxUnixSeconds) {
+			c[k] = t
+		}
+	}
+	if exp, ok := unixSeconds(c["exp"]); !ok || exp > limit {
 		c["exp"] = limit
-	case isFloat(c["exp"]):
-		// Written back as the saturated integer: a float such as -1e30
-		// has no int64 form, and verifiers convert it each their own way.
-		c["exp"] = exp
 	}
 	return c
 }
 
 func isFloat(v any) bool { _, ok := v.(float64); return ok }
 
+// maxUnixSeconds is the end of year 9999: NumericDates are saturated to
+// ±this, which every verifier can read back (JSON numbers are floats to
+// most of them, and a float near the int64 limit wraps round on the way
+// back to an integer).
+const maxUnixSeconds = 253402300799
+
 // unixSeconds reads a NumericDate as YAML or JSON decoding gives it,
-// saturated to the int64 range: a float beyond it (1e30) must read as
-// far in the future, not wrap round to the past and escape the cap. NaN
-// and infinities are no date.
+// saturated to ±maxUnixSeconds: a value beyond (1e30) must read as far in
+// the future, not wrap round to the past and escape the cap. NaN and
+// infinities are no date.
 func unixSeconds(v any) (int64, bool) {
 	switch n := v.(type) {
 	case int:
-		return int64(n), true
+		return clampSeconds(float64(n)), true
 	case int64:
-		return n, true
+		return clampSeconds(float64(n)), true
 	case uint64:
-		return int64(min(n, math.MaxInt64)), true
+		return clampSeconds(float64(n)), true
 	case float64:
-		switch {
-		case math.IsNaN(n), math.IsInf(n, 0):
+		if math.IsNaN(n) || math.IsInf(n, 0) {
 			return 0, false
-		case n >= math.MaxInt64:
-			return math.MaxInt64, true
-		case n <= math.MinInt64:
-			return math.MinInt64, true
 		}
-		return int64(n), true
+		return clampSeconds(n), true
 	}
 	return 0, false
+}
+
+func clampSeconds(f float64) int64 {
+	return int64(max(-maxUnixSeconds, min(f, maxUnixSeconds)))
 }
