@@ -32,6 +32,10 @@ const (
 	ReasonMalformed = "malformed"
 )
 
+// SP160Reasons are the only reason words an SP160 finding carries.
+var SP160Reasons = []string{ReasonSignature, ReasonAlgorithm, ReasonIssuer, ReasonAudience,
+	ReasonExpired, ReasonNotYetValid, ReasonKID, ReasonKeyType}
+
 // Refusal says why a consumer would refuse a token: one reason word and a
 // sentence. Sentences are fixed or name only config values: the JWT
 // library's own messages can quote parts of the token, a credential too.
@@ -134,8 +138,33 @@ func claimsRefusal(token string, exp config.ConsumerJWT, now time.Time) *Refusal
 		return &Refusal{ReasonIssuer, fmt.Sprintf("the issuer (iss) is not %q", exp.Issuer)}
 	case errors.Is(err, jwt.ErrTokenInvalidAudience):
 		return &Refusal{ReasonAudience, fmt.Sprintf("the audience (aud) does not include %q", exp.Audience)}
-	case errors.Is(err, jwt.ErrTokenInvalidClaims):
-		return &Refusal{ReasonMalformed, "a registered claim (exp, nbf, iat, iss, aud) has the wrong JSON type"}
+	}
+	return claimTypeRefusal(claims, exp)
+}
+
+// claimTypeRefusal names the registered claim a verifier cannot read, in
+// the reason word of what it then cannot check: an exp that is no number
+// leaves expiry unchecked, so it is "expired", and so on. Only a refusal
+// with no such claim is malformed (the token command's word, never
+// SP160's).
+func claimTypeRefusal(claims jwt.MapClaims, exp config.ConsumerJWT) *Refusal {
+	if _, err := claims.GetExpirationTime(); err != nil {
+		return &Refusal{ReasonExpired, "the token's exp is not a NumericDate (a number), so the consumer cannot tell whether it has expired"}
+	}
+	if _, err := claims.GetNotBefore(); err != nil {
+		return &Refusal{ReasonNotYetValid, "the token's nbf is not a NumericDate (a number), so the consumer cannot tell whether it is valid yet"}
+	}
+	if _, err := claims.GetIssuedAt(); err != nil {
+		return &Refusal{ReasonNotYetValid, "the token's iat is not a NumericDate (a number), so the consumer cannot tell whether it is valid yet"}
+	}
+	if _, err := claims.GetIssuer(); err != nil {
+		return &Refusal{ReasonIssuer, "the issuer claim (iss) is not a string"}
+	}
+	if aud, err := claims.GetAudience(); err != nil || (exp.Audience != "" && len(aud) == 0) {
+		return &Refusal{ReasonAudience, "the audience claim (aud) is neither a string nor a list of strings"}
+	}
+	if iss, _ := claims.GetIssuer(); exp.Issuer != "" && iss == "" {
+		return &Refusal{ReasonIssuer, "the issuer claim (iss) is missing or empty"}
 	}
 	return &Refusal{ReasonMalformed, "the token's claims are invalid"}
 }
