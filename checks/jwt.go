@@ -183,15 +183,25 @@ func verificationKeys(alg string, v secret.Value) ([]verificationKey, *Refusal) 
 			return []verificationKey{{key: v.Reveal()}}, nil
 		}
 		var out []verificationKey
+		var marked *secret.Key
 		for _, k := range set.Keys {
-			if k.Symmetric() != nil && jwkAlgFits(k, alg) {
+			switch {
+			case k.Symmetric() == nil:
+			case jwkAlgFits(k, alg):
 				out = append(out, verificationKey{kid: k.KID, key: k.Symmetric()})
+			case marked == nil:
+				marked = k
 			}
 		}
-		if len(out) == 0 {
-			return nil, &Refusal{ReasonKeyType, fmt.Sprintf("the consumer holds an asymmetric key (%s), which cannot verify %s: HMAC needs the shared secret bytes", set.Format, alg)}
+		switch {
+		case len(out) > 0:
+			return out, nil
+		case marked != nil:
+			// The shared bytes are there; the JWK's own alg or use
+			// forbids them for alg, as JOSE libraries honour.
+			return nil, &Refusal{ReasonKeyType, fmt.Sprintf("the consumer's HMAC key (an oct JWK) %s %s, so a verifier honouring the JWK will not use it for %s tokens", markedFor, jwkMarks(marked), alg)}
 		}
-		return out, nil
+		return nil, &Refusal{ReasonKeyType, fmt.Sprintf("the consumer holds an asymmetric key (%s), which cannot verify %s: HMAC needs the shared secret bytes", set.Format, alg)}
 	}
 	if err != nil {
 		return nil, &Refusal{ReasonKeyType, fmt.Sprintf("the consumer's value is not PEM, JWK or JWKS key material, so it cannot verify %s tokens", alg)}
@@ -210,7 +220,7 @@ func verificationKeys(alg string, v secret.Value) ([]verificationKey, *Refusal) 
 		if !jwkAlgFits(k, alg) {
 			// Named by thumbprint alone: its kid would put a second
 			// reason word in an SP160 message.
-			mismatch = fmt.Errorf("the consumer's key %s is marked for %s use %q, not %s", secret.KeyFingerprint(k.Thumbprint()), k.Alg, k.Use, alg)
+			mismatch = fmt.Errorf("the consumer's key %s "+markedFor+" %s use %q, not %s", secret.KeyFingerprint(k.Thumbprint()), k.Alg, k.Use, alg)
 			continue
 		}
 		out = append(out, verificationKey{kid: k.KID, key: k.Public()})
@@ -219,6 +229,22 @@ func verificationKeys(alg string, v secret.Value) ([]verificationKey, *Refusal) 
 		return nil, &Refusal{ReasonKeyType, mismatch.Error()}
 	}
 	return out, nil
+}
+
+// markedFor is how a refusal says a JWK's alg or use member rules it out;
+// refusalHint looks for it to give the fix for the JWK, not the key.
+const markedFor = "is marked for"
+
+// jwkMarks says what a JWK's alg and use members allow.
+func jwkMarks(k *secret.Key) string {
+	var out []string
+	if k.Alg != "" {
+		out = append(out, fmt.Sprintf("alg %q", k.Alg))
+	}
+	if k.Use != "" {
+		out = append(out, fmt.Sprintf("use %q", k.Use))
+	}
+	return strings.Join(out, " and ")
 }
 
 // jwkAlgFits honours a JWK's alg and use members, as JOSE libraries do.

@@ -131,6 +131,9 @@ func refusalHint(r *Refusal, j *config.JWT, exp config.ConsumerJWT, kid string) 
 	case ReasonKID:
 		return fmt.Sprintf("publish the runner's public key under kid %q in the service's JWKS, or give the runner's key the kid the service publishes", kid)
 	case ReasonKeyType:
+		if strings.Contains(r.Detail, markedFor) {
+			return fmt.Sprintf("the service's JWK limits what its key may verify: set its alg to %s and its use to sig (or drop both), or sign with the algorithm it is marked for (jwt.algorithm)", j.Algorithm)
+		}
 		return "give the service key material of the type the algorithm needs: the shared bytes for HS*, the public key (PEM, certificate, JWK or JWKS) of the runner's RSA, EC or Ed25519 key otherwise"
 	}
 	return "fix the token's claims so that the service can read them"

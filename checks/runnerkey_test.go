@@ -86,3 +86,23 @@ func TestRunnerJWKSComparedByTheKeyItSignsWith(t *testing.T) {
 		t.Errorf("fingerprints %s / %s, want B's %s", s.Consumers[0].Fingerprint, s.Consumers[1].Fingerprint, want)
 	}
 }
+
+// An HMAC service whose "oct" JWK is marked for another algorithm or for
+// encryption is told that, not that it holds an asymmetric key.
+func TestHMACServiceWithMarkedOctJWK(t *testing.T) {
+	hs := "a-real-looking-signing-key-0123456789abcdef"
+	for _, c := range []struct{ alg, use, want string }{{"HS512", "", `alg "HS512"`}, {"", "enc", `use "enc"`}} {
+		jwk, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: []byte(hs), KeyID: "hs", Algorithm: c.alg, Use: c.use}}})
+		cfg, s := jwtSecret(&config.JWT{Algorithm: "HS256"}, hs, consumer("manifest:api.yaml/app", "file", string(jwk)))
+		f := has(runKeyed(t, cfg, s), "SP160")
+		if f == nil || f.Reason != ReasonKeyType {
+			t.Fatalf("%s: SP160 %+v, want key_type", c.want, f)
+		}
+		if strings.Contains(f.Message, "asymmetric") || !strings.Contains(f.Message, "HMAC key (an oct JWK) is marked for "+c.want) {
+			t.Errorf("message %q", f.Message)
+		}
+		if !strings.Contains(f.Hint, "set its alg to HS256 and its use to sig") {
+			t.Errorf("hint %q", f.Hint)
+		}
+	}
+}
