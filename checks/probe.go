@@ -300,13 +300,15 @@ func (p *Prober) endpoint(ctx context.Context, cs *config.Secret, pr *config.Pro
 	}
 }
 
-// accepted reports whether status means "let in" for pr.
+// accepted reports whether status means "let in" for pr. By default that
+// is 101 for ws(s) URLs (a 200 without an upgrade opened no WebSocket:
+// a page or a health check answered, not the socket) and 2xx otherwise.
 func accepted(pr *config.Probe, status int) bool {
-	if len(pr.Accept) > 0 {
+	switch {
+	case len(pr.Accept) > 0:
 		return slices.Contains(pr.Accept, status)
-	}
-	if pr.IsWebSocket() && status == http.StatusSwitchingProtocols {
-		return true
+	case pr.IsWebSocket():
+		return status == http.StatusSwitchingProtocols
 	}
 	return status >= 200 && status < 300
 }
@@ -426,6 +428,9 @@ func sp162(cs *config.Secret, pr *config.Probe, out *report.Probe) *report.Findi
 	case out.Status >= 500:
 		f.Message = fmt.Sprintf("%s did not let a valid probe token in: HTTP %d", pr.URL, out.Status)
 		f.Hint = "the endpoint is failing or down: E2E tests against it would fail too; check its health and logs before running them"
+	case pr.IsWebSocket() && len(pr.Accept) == 0 && out.Status >= 200 && out.Status < 300:
+		f.Message = fmt.Sprintf("%s answered the WebSocket handshake of a valid probe token with HTTP %d, not 101: no WebSocket was opened", pr.URL, out.Status)
+		f.Hint = "check that the URL is the WebSocket endpoint (its path, and that nothing in front of it drops the Upgrade header); list the status under the probe's accept: only if that answer really means \"let in\""
 	case out.Status == http.StatusSwitchingProtocols || (out.Status >= 200 && out.Status < 300):
 		f.Message = fmt.Sprintf("%s answered a valid probe token with HTTP %d, which accept: does not list", pr.URL, out.Status)
 		f.Hint = "list the status that means \"let in\" under the probe's accept:"

@@ -32,8 +32,8 @@ type Probe struct {
 	// Token is header (Authorization: Bearer), subprotocol, query:PARAM
 	// or cookie:NAME.
 	Token string
-	// Accept are the statuses that mean "let in"; empty means 2xx, and
-	// 101 too for WebSocket URLs.
+	// Accept are the statuses that mean "let in"; empty means 101 for
+	// WebSocket URLs (a 200 opened no socket) and 2xx otherwise.
 	Accept []int
 	// BypassHeaders are test-bypass switches the endpoint must not
 	// honour. Their values may be shared test keys: they are Values.
