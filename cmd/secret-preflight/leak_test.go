@@ -562,6 +562,28 @@ func TestNoProbeTokenOrPrivateKeyLeaks(t *testing.T) {
 		http.Error(w, "no "+tok, http.StatusUnauthorized)
 	}))
 	defer api.Close()
+	// echo answers the valid probe, then breaks HTTP with a header line
+	// that repeats the bypass value (not the token, which the prober's
+	// scrub would catch): the library's error text quotes the line.
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		mu.Lock()
+		if tok != "" {
+			tokens = append(tokens, tok)
+		}
+		mu.Unlock()
+		if r.Header.Get("X-Secret-Preflight-Probe") == "valid" {
+			return
+		}
+		conn, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		buf.WriteString("HTTP/1.1 200 OK\r\nbroken " + r.Header.Get("X-E2E-Test") + "\r\n\r\n")
+		buf.Flush()
+	}))
+	defer echo.Close()
 
 	fx := `
 projects: {stg: "111111111111"}
@@ -589,6 +611,8 @@ secrets:
     services: [{cloudrun: api, chain: [HMAC]}]
     probes:
       - url: `+api.URL+`/me
+        bypass_headers: {X-E2E-Test: "`+canaryBypass+`"}
+      - url: `+echo.URL+`/me
         bypass_headers: {X-E2E-Test: "`+canaryBypass+`"}
   - name: rsa
     jwt: {algorithm: RS256, issuer: auth, audience: api}
