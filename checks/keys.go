@@ -155,15 +155,17 @@ func sameKey(literal, v secret.Value, j *config.JWT, fp *secret.Fingerprinter) b
 	if literal.TrimSpace().Equal(v.TrimSpace()) {
 		return true
 	}
-	held := identities(v, j, fp)
-	for _, l := range secretIdentities(literal, j, fp) {
-		for _, h := range held {
-			if hmacEqual(l, h) {
+	return anyEqual(secretIdentities(literal, j, fp), identities(v, j, fp))
+}
+
+// anyEqual reports whether a and b share a digest.
+func anyEqual(a, b [][]byte) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if subtle.ConstantTimeCompare(x, y) == 1 {
 				return true
 			}
 		}
 	}
 	return false
 }
-
-func hmacEqual(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }

@@ -63,12 +63,22 @@ func liveLiteral(cfg *config.Config, rep *report.Report, fp *secret.Fingerprinte
 	}
 	var out []*report.Finding
 	for _, s := range rep.Secrets {
+		j := jwts[s.Name]
+		// Each literal and each value is parsed once: a fleet has many
+		// consumers, and key parsing is the costly part.
+		var litIDs [][][]byte
 		for _, c := range s.Consumers {
 			if !c.Resolved || c.Kind == string(config.KindRunner) || isPlaceholder(c.Value, cfg.Policy.Placeholders) {
 				continue // a placeholder is SP121 already
 			}
-			for _, l := range lits {
-				if !sameKey(l.value, c.Value, jwts[s.Name], fp) {
+			if litIDs == nil {
+				for _, l := range lits {
+					litIDs = append(litIDs, secretIdentities(l.value, j, fp))
+				}
+			}
+			held := identities(c.Value, j, fp)
+			for i, l := range lits {
+				if !l.value.TrimSpace().Equal(c.Value.TrimSpace()) && !anyEqual(litIDs[i], held) {
 					continue
 				}
 				out = append(out, &report.Finding{
