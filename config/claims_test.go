@@ -22,6 +22,7 @@ func TestRegisteredClaimTypes(t *testing.T) {
 		{"aud: {a: b}", "8:14: jwt.claims: aud must be a string or a list of strings, got a map"},
 		{"aud: [a, 5]", "8:14: jwt.claims: aud must be a string or a list of strings"},
 		{"aud: []", "8:14: jwt.claims: aud must be a string or a list of strings"},
+		{"scope: {weight: .nan}", "8:16: jwt.claims: scope cannot be written as JSON"},
 	}
 	for _, c := range bad {
 		_, err := Parse("c.yaml", []byte(head+"        "+c.claim+"\n"))

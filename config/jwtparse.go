@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"math"
 	"regexp"
 	"strings"
@@ -63,6 +64,12 @@ func (p *parser) claims(e entry) map[string]any {
 		}
 		v = jsonable(v)
 		if !p.registeredClaim(k.Value, p.node(n.Content[i+1]), v) {
+			continue
+		}
+		if _, err := json.Marshal(v); err != nil {
+			// NaN or infinity somewhere inside: no token can carry it,
+			// and signing would fail as if the key were at fault.
+			p.errorf(n.Content[i+1], "jwt.claims: %s cannot be written as JSON (NaN and infinity have no JSON form)", k.Value)
 			continue
 		}
 		out[k.Value] = v
