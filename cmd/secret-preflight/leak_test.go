@@ -377,6 +377,8 @@ func TestNoSecretLeaks(t *testing.T) {
 			"    extra: {literal: \"" + canaryLiteral + "\"}\n",
 		"bad-anchor.yaml": strings.Replace(leakConfig(h.dir), `- literal: "`+canaryLiteral+`"`, "- literal: *"+strings.ReplaceAll(canaryLiteral, "-", ""), 1),
 		"bad-typo.yaml":   strings.Replace(leakConfig(h.dir), `- literal: "`+canaryLiteral+`"`, "- literal:"+canaryLiteral, 1),
+		// A shared key pasted where jwt.claims wants a date or an issuer.
+		"bad-claims.yaml": strings.Replace(leakConfig(h.dir), "jwt: {algorithm: HS256}", `jwt: {algorithm: HS256, claims: {exp: "`+canaryLiteral+`", iss: ["`+canaryLiteral+`"]}}`, 1),
 		// A value pasted into a --set-secrets string.
 		"bad-set-secrets.yaml": strings.Replace(leakConfig(h.dir), `"JWT_SECRET=jwt:1"`, `"JWT_SECRET=jwt:1,OTHER=`+canaryLiteral+`:v.1,LAST `+canaryLiteral+`"`, 1),
 		// A base64 value pasted as an entry: cut at its padding, the part
@@ -434,7 +436,7 @@ func TestNoSecretLeaks(t *testing.T) {
 			return err
 		}
 		switch filepath.Base(p) {
-		case "key.txt", ".env", ".env-broken", "secret-preflight.yaml", "bad-keys.yaml", "bad-anchor.yaml", "bad-typo.yaml",
+		case "key.txt", ".env", ".env-broken", "secret-preflight.yaml", "bad-keys.yaml", "bad-anchor.yaml", "bad-typo.yaml", "bad-claims.yaml",
 			"bad-dotenv-key.yaml", "bad-set-secrets.yaml", "bad-set-secrets-b64.yaml", "bad-set-secrets-cmd.yaml", "broken-dotenv.yaml", "svc.yaml",
 			"broken-svc.yaml", "broken-manifest.yaml":
 			return nil // inputs
@@ -624,6 +626,10 @@ secrets:
     runner: {chain: [{secretmanager: ec-jwk/versions/1}]}
     services: [{cloudrun: api, chain: [EC]}]
     probes: [{url: `+api.URL+`/ec, token: "cookie:session"}]
+  - name: ec-cannot-sign
+    jwt: {algorithm: RS256}
+    runner: {chain: [{secretmanager: ec-jwk/versions/1}]}
+    services: [{cloudrun: api, chain: [EC]}]
 `)
 	h.env["HMAC"] = canaryHMAC
 	h.env["GITHUB_STEP_SUMMARY"] = filepath.Join(h.dir, "summary.md")
@@ -664,6 +670,9 @@ secrets:
 	mu.Unlock()
 	if !strings.Contains(strings.Join(outputs, ""), "SP163") {
 		t.Error("the runs reported no SP163: the probe findings were not exercised")
+	}
+	if !strings.Contains(strings.Join(outputs, ""), "cannot mint tokens with what it holds") {
+		t.Error("the runs reported no SP160 for a runner that cannot sign: that path was not exercised")
 	}
 	if len(tokens) < 20 {
 		t.Fatalf("the endpoint saw %d tokens; the probes did not run", len(tokens))
