@@ -62,7 +62,7 @@ func offlineProbe(cs *config.Secret, s *report.Secret, now time.Time) ([]*report
 		out = append(out, &report.Finding{
 			Code: "SP160", Severity: report.SevError, Secret: s.Name, Consumers: []string{c.ID},
 			Reason:  reason,
-			Message: fmt.Sprintf("%s refuses a probe token signed with the runner's key: %s: %s", c.ID, r.Reason, r.Detail),
+			Message: fmt.Sprintf("%s refuses a probe token signed with the runner's key: %s: %s", c.ID, reason, r.Detail),
 			Hint:    refusalHint(r, cs.JWT, exp, signer.KID()),
 			File:    c.File, Line: c.Line,
 		})
