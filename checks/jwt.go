@@ -220,7 +220,7 @@ func verificationKeys(alg string, v secret.Value) ([]verificationKey, *Refusal) 
 		if !jwkAlgFits(k, alg) {
 			// Named by thumbprint alone: its kid would put a second
 			// reason word in an SP160 message.
-			mismatch = fmt.Errorf("the consumer's key %s "+markedFor+" %s use %q, not %s", secret.KeyFingerprint(k.Thumbprint()), k.Alg, k.Use, alg)
+			mismatch = fmt.Errorf("the consumer's key %s %s %s, not %s", secret.KeyFingerprint(k.Thumbprint()), markedFor, jwkMarks(k), alg)
 			continue
 		}
 		out = append(out, verificationKey{kid: k.KID, key: k.Public()})
