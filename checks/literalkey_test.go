@@ -91,3 +91,20 @@ func TestLiteralProbeSentWhenRunnerHoldsTheLiteral(t *testing.T) {
 		t.Fatalf("no SP163 literal against an endpoint that accepts the literal; findings %d", len(res.Findings))
 	}
 }
+
+// With no service's key known, a runner on its literal is the best guess
+// at the deployed key: no literal probe claims otherwise.
+func TestNoLiteralProbeWhenNoServiceKeyIsKnown(t *testing.T) {
+	ep := &endpoint{mode: "secondkey"}
+	srv := quietTLS(ep)
+	defer srv.Close()
+	cfg, rep := probeSetup(srv.URL, config.TokenHeader)
+	rep.Secrets[0].Consumers[0] = consumer("runner", "literal", probeLit)
+	rep.Secrets[0].Consumers[1].Resolved = false
+	res := (&Prober{Client: srv.Client()}).Run(context.Background(), cfg, rep)
+	for _, p := range res.Probes {
+		if p.Probe == ProbeLiteral {
+			t.Errorf("a literal probe was sent with the runner's key while no service key is known")
+		}
+	}
+}
