@@ -2,6 +2,7 @@ package sources
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -67,7 +68,7 @@ func (f *JWKSFetcher) fetch(ctx context.Context, u string) (secret.Value, error)
 	req.Header.Set("Accept", "application/jwk-set+json, application/json")
 	client := f.Client
 	if client == nil {
-		client = &http.Client{Timeout: jwksTimeout}
+		client = newJWKSClient()
 	}
 	c := *client
 	c.CheckRedirect = SafeRedirect
@@ -91,6 +92,23 @@ func (f *JWKSFetcher) fetch(ctx context.Context, u string) (secret.Value, error)
 		return secret.Value{}, fmt.Errorf("the document is not a usable JWKS: %w", err)
 	}
 	return v, nil
+}
+
+// newJWKSClient is an HTTP/1.1-only client: the server at a jwks_url may be
+// under a pull request's control, and with GODEBUG=http2debug the HTTP/2
+// transport logs its frames and headers, verbatim, where the tool cannot
+// make them inert. HTTP/1.1 logs nothing, and a JWKS needs no more.
+func newJWKSClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.ForceAttemptHTTP2 = false
+	tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+	tr.Protocols = new(http.Protocols)
+	tr.Protocols.SetHTTP1(true)
+	// Once the default transport has served a request its TLS config
+	// offers "h2", and the clone would too: a server that takes the offer
+	// would then speak HTTP/2 to a client that cannot.
+	tr.TLSClientConfig = &tls.Config{NextProtos: []string{"http/1.1"}}
+	return &http.Client{Transport: tr, Timeout: jwksTimeout}
 }
 
 // SafeRedirect follows up to 5 redirects, never from TLS to plain text

@@ -7,11 +7,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
+
+	"google.golang.org/grpc/grpclog"
 
 	"github.com/secret-preflight/secret-preflight/internal/crash"
 	"github.com/secret-preflight/secret-preflight/internal/ghactions"
@@ -19,6 +22,16 @@ import (
 )
 
 func main() {
+	// Go's log package and gRPC's logger write straight to fd 2, around
+	// the inert writers of run: GODEBUG=http2debug logs frames and headers
+	// of an HTTP/2 answer (a jwks_url server's, under a pull request's
+	// control) through log, and GRPC_GO_LOG_SEVERITY_LEVEL makes gRPC log
+	// every connection event. Neither may speak for the tool (DESIGN.md
+	// section 10), so both are silenced before anything can log; here in
+	// main, not in an init, so tests and other importers keep their own.
+	log.SetOutput(io.Discard)
+	grpclog.SetLoggerV2(grpclog.NewLoggerV2(io.Discard, io.Discard, io.Discard))
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], &env{lookup: os.LookupEnv, names: environNames}, os.Stdout, os.Stderr)
 	stop()
