@@ -183,21 +183,34 @@ func annotation(f *Finding, workspace string) string {
 }
 
 // writeGroup writes body in a collapsed ::group::. The body holds text from
-// the config, the cloud and error messages, so command processing is
-// stopped around it: a line of it that reads like ::add-mask:: or ::error
-// must not be run. In Actions the CLI also makes the body inert
-// (ghactions.Writer); the block guards the file form of this format. The resume token is a digest of the body, which the
-// body cannot contain, and it keeps the output reproducible.
+// the config, the cloud and error messages.
+//
+// In Actions the CLI writes through a ghactions.Writer, which makes the
+// body inert line by line, and no stop-commands block is opened: the
+// runner's stop state is shared by stdout and stderr, so a mask written
+// on stderr while the block is open on stdout would be ignored and its
+// value printed in the clear.
+//
+// Anywhere else (a file, a terminal) command processing is stopped around
+// the body, for a later step that prints the file: a line of it that reads
+// like ::add-mask:: or ::error must not be run. The resume token is a
+// digest of the body, which the body cannot contain, and it keeps the
+// output reproducible.
 func writeGroup(ew *errWriter, title string, body []byte) {
+	stop := !ghactions.MakesInert(ew.w)
 	sum := sha256.Sum256(body)
 	token := "sp-" + hex.EncodeToString(sum[:16])
 	ew.command("::group::" + escapeData(title))
-	ew.command("::stop-commands::" + token)
+	if stop {
+		ew.command("::stop-commands::" + token)
+	}
 	ew.Write(body)
 	if len(body) > 0 && body[len(body)-1] != '\n' {
 		ew.printf("\n")
 	}
-	ew.command("::" + token + "::")
+	if stop {
+		ew.command("::" + token + "::")
+	}
 	ew.command("::endgroup::")
 }
 

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/secret-preflight/secret-preflight/internal/ghactions"
+	"github.com/secret-preflight/secret-preflight/internal/ghactions/runnertest"
 	"github.com/secret-preflight/secret-preflight/secret"
 )
 
@@ -310,6 +312,38 @@ func TestGitHubGroupsStopCommands(t *testing.T) {
 	}
 	if out[0] != "::group::secret s%0A::error::name (MATCH)" {
 		t.Errorf("group title not escaped: %q", out[0])
+	}
+}
+
+// Written through a ghactions.Writer (the CLI in Actions), the groups
+// open no stop-commands block: the runner's stop state is shared with
+// stderr, where masks may be written, and the body is inert already. The
+// text that could inject a command is made inert instead.
+func TestGitHubGroupsInActionsOpenNoStopBlock(t *testing.T) {
+	r := &Report{Secrets: []*Secret{{Name: "s", Verdict: Match, Consumers: []*Consumer{{
+		ID: "runner", Resolved: true, Via: "env", Ref: "X", Fingerprint: "hmac-sha256:000000000000",
+		Skipped: []Skipped{{Via: "env", Ref: "A", Why: "unset\n::add-mask::x\n  ::error::pwned ##[set-env name=A;]b"}},
+	}}}}}
+	r.Finish("error")
+	var b bytes.Buffer
+	gw := ghactions.NewWriter(&b)
+	if err := (GitHub{}).Write(gw, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := gw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var run runnertest.Runner
+	run.Feed(b.String())
+	var names []string
+	for _, c := range run.Commands {
+		names = append(names, c.Name)
+	}
+	if got := strings.Join(names, " "); got != "group endgroup" {
+		t.Errorf("the runner would run %q, want the group alone:\n%s", got, b.String())
+	}
+	if len(run.Suspicious) > 0 {
+		t.Errorf("lines read like commands: %q", run.Suspicious)
 	}
 }
 

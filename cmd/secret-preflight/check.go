@@ -211,7 +211,10 @@ func emit(rep *report.Report, outs []output, e *env, stdout, stderr io.Writer) i
 	// else is printed: by the github format when it is the stdout format,
 	// else on stderr (the runner reads workflow commands there too). Masks
 	// go nowhere else: outside Actions or in a file they would print the
-	// values.
+	// values. Either way they are the first lines of their stream, and no
+	// stop-commands block is ever open (report.GitHub opens none through
+	// a ghactions.Writer) that could swallow them: the runner shares one
+	// stop state between the two streams.
 	inActions := e.get("GITHUB_ACTIONS") == "true"
 	masksOnStdout := inActions && outs[0].format == "github"
 	if inActions && !masksOnStdout {

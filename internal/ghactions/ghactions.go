@@ -142,6 +142,13 @@ type commander interface {
 	WriteCommand(line string) error
 }
 
+// MakesInert reports whether w is a *Writer: text written to it can form
+// no workflow command, and only WriteCommand lines reach the runner.
+func MakesInert(w io.Writer) bool {
+	_, ok := w.(*Writer)
+	return ok
+}
+
 // WriteCommand writes line, one workflow command built with the escapes
 // above and without its newline, as a command: through w's WriteCommand
 // when w is a *Writer (in Actions), else as plain text (a file, a test).

@@ -69,6 +69,28 @@ func Lines(text string) []string {
 	return lines
 }
 
+// Interleavings are the orders in which the runner may read the lines of
+// a step's two streams, which it reads concurrently into one command
+// state: b's lines landing as one batch before each line of a (and after
+// the last), and a's landing before each line of b. Each order keeps the
+// order within a stream. A stop-commands block opened on one stream then
+// holds, in some order, every line of the other.
+func Interleavings(a, b string) [][]string {
+	la, lb := Lines(a), Lines(b)
+	var out [][]string
+	splice := func(x, y []string) {
+		for i := 0; i <= len(x); i++ {
+			order := make([]string, 0, len(x)+len(y))
+			order = append(order, x[:i]...)
+			order = append(order, y...)
+			out = append(out, append(order, x[i:]...))
+		}
+	}
+	splice(la, lb)
+	splice(lb, la)
+	return out
+}
+
 // Line processes one line as TryProcessCommand does.
 func (r *Runner) Line(line string) {
 	cmd, ok := parseV2(line, r.registered)
