@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -32,6 +33,9 @@ func buildCLI(t *testing.T) string {
 		t.Fatalf("the go tool is needed to build the CLI: %v", err)
 	}
 	bin := filepath.Join(t.TempDir(), "secret-preflight")
+	if runtime.GOOS == "windows" {
+		bin += ".exe"
+	}
 	cmd := exec.Command(goTool, "build", "-o", bin, ".")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -149,13 +153,14 @@ secrets:
 		}
 		both.Feed(text)
 	}
-	masks := 0
+	assertMasksInEveryInterleaving(t, "process", out, errs)
+	// The JWKS was fetched and resolved: its mask is the proof that the
+	// hostile answer went all the way through the run.
+	masked := false
 	for _, c := range both.Commands {
-		if c.Name == "add-mask" {
-			masks++
-		}
+		masked = masked || c.Name == "add-mask" && c.Data == string(body)
 	}
-	if masks == 0 {
-		t.Errorf("no value was masked: the run did not get as far as the report\nstdout:\n%s", out)
+	if !masked {
+		t.Errorf("the fetched JWKS is not masked: the run did not resolve it\nstdout:\n%s\nstderr:\n%s", out, errs)
 	}
 }
