@@ -49,7 +49,9 @@ func (g GitHub) Write(w io.Writer, r *Report) error {
 	if r.NotEnforced() {
 		// The annotations above say error; the step's green tick must not
 		// read as "no errors".
-		ew.printf("::warning title=%s::%s\n", escapeProperty("secret-preflight findings not enforced"), escapeData(verdictLine(r)))
+		// A command of the tool's own: through the text path, in Actions,
+		// it would be made inert and never fire.
+		ew.command("::warning title=" + escapeProperty("secret-preflight findings not enforced") + "::" + escapeData(verdictLine(r)))
 	}
 	if r.BaselineNote != "" {
 		ew.command("::notice title=" + escapeProperty("changes since baseline") + "::" + escapeData(r.BaselineNote))

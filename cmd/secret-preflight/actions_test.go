@@ -273,7 +273,7 @@ func everyActionsCase() []actionsCase {
 }
 
 // ownTitle is the title of an annotation the tool writes.
-var ownTitle = regexp.MustCompile(`(?s)^(SP\d{3}( .*)?|secret-preflight note|changes since baseline(: [a-z_]+)?)$`)
+var ownTitle = regexp.MustCompile(`(?s)^(SP\d{3}( .*)?|secret-preflight note|secret-preflight findings not enforced|changes since baseline(: [a-z_]+)?)$`)
 
 // ownGroups are the title prefixes of the tool's own ::group:: commands;
 // a new group in the github format adds its prefix here.
@@ -399,4 +399,117 @@ func assertOnlyOwnCommands(t *testing.T, where, text string, allowedMasks map[st
 			t.Errorf("%s: the runner would run %q (legacy %v) from line %q", where, c.Name, c.Legacy, c.Line)
 		}
 	}
+}
+
+// The other half of the Actions guarantee: the tool's own commands do
+// reach the runner, whatever the hostile names. The masks come first on
+// their stream and register in every order the runner may read stdout and
+// stderr; each finding not ignored has its annotation; with --fail-on
+// never the "findings not enforced" warning runs.
+func TestActionsOwnCommandsReachTheRunner(t *testing.T) {
+	for i, h := range hostileNames {
+		w := newHostileWorld(t, h)
+		wantMasks := map[string]bool{}
+		for _, v := range []string{w.values[0], hostileValue} {
+			for _, line := range runnertest.Lines(v) {
+				wantMasks[strings.TrimSpace(line)] = true
+			}
+		}
+		jsonPath := filepath.Join(w.dir, "reach.json")
+		for _, c := range []struct {
+			label string
+			args  []string
+		}{
+			{"github on stdout", []string{"check", "-c", w.cfg, "--fail-on", "never", "--output", "json=" + jsonPath}},
+			{"json on stdout, github=-", []string{"check", "-c", w.cfg, "--fail-on", "never", "--output", "json=" + jsonPath, "--format", "json", "--output", "github=-"}},
+		} {
+			args := c.args
+			name := fmt.Sprintf("%s/hostile-%d", c.label, i)
+			code, out, errs := w.run(args...)
+			rep := readReport(t, jsonPath)
+			if !rep.NotEnforced() {
+				t.Fatalf("%s: exit %d, result %s: the world must fail with findings not enforced", name, code, rep.Result)
+			}
+			maskStream := out
+			if slices.Contains(args, "github=-") {
+				maskStream = errs
+			}
+			var first runnertest.Runner
+			first.Feed(maskStream)
+			masksDone := false
+			for _, c := range first.Commands {
+				if c.Name != "add-mask" {
+					masksDone = true
+				} else if masksDone {
+					t.Errorf("%s: a mask comes after another command: %q", name, c.Line)
+				}
+			}
+			for _, order := range runnertest.Interleavings(out, errs) {
+				var r runnertest.Runner
+				for _, line := range order {
+					r.Line(line)
+				}
+				if msg := missingOwnCommands(&r, rep, wantMasks); msg != "" {
+					t.Errorf("%s: %s, with stdout and stderr read in this order:\n%s", name, msg, strings.Join(order, "\n"))
+					break
+				}
+			}
+		}
+	}
+}
+
+// missingOwnCommands says which of the tool's commands the runner did not
+// run, or "" when all of them ran.
+func missingOwnCommands(r *runnertest.Runner, rep *report.Report, wantMasks map[string]bool) string {
+	masks := map[string]bool{}
+	titles := map[string]int{}
+	for _, c := range r.Commands {
+		switch c.Name {
+		case "add-mask":
+			masks[c.Data] = true
+		case "error", "warning", "notice":
+			titles[c.Name+" "+c.Props["title"]]++
+		}
+	}
+	for m := range wantMasks {
+		if !masks[m] {
+			return fmt.Sprintf("the mask of %q is not registered", m)
+		}
+	}
+	for _, f := range rep.Findings {
+		if f.Ignored != "" {
+			continue
+		}
+		title := f.Code
+		if f.Secret != "" {
+			title += " " + f.Secret
+		}
+		// What the runner reads back: the escapes it does not reverse stay.
+		title = inertEscapes.Replace(title)
+		cmd := map[string]string{report.SevError: "error", report.SevWarning: "warning"}[f.Severity]
+		if cmd == "" {
+			cmd = "notice"
+		}
+		if titles[cmd+" "+title] == 0 {
+			return fmt.Sprintf("no ::%s annotation titled %q", cmd, title)
+		}
+		titles[cmd+" "+title]--
+	}
+	if titles["warning secret-preflight findings not enforced"] != 1 {
+		return "the findings-not-enforced ::warning did not run"
+	}
+	return ""
+}
+
+// inertEscapes are the escapes ghactions applies to command data and
+// properties that the runner does not reverse.
+var inertEscapes = strings.NewReplacer("##[", `#\u0023[`, "\u0085", `\u0085`, "\u2028", `\u2028`, "\u2029", `\u2029`)
+
+func readReport(t *testing.T, path string) *report.Report {
+	t.Helper()
+	var r report.Report
+	if err := json.Unmarshal(mustRead(t, path), &r); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return &r
 }
