@@ -5,6 +5,7 @@ import (
 	"html"
 	"io"
 	"strings"
+	"unicode"
 )
 
 // Markdown is the step summary read in the GitHub Actions UI: a verdict
@@ -112,7 +113,7 @@ func writeSecretMarkdown(ew *errWriter, s *Secret) {
 		}
 		// <summary> is raw HTML, where markdown is not rendered: escape
 		// for HTML there, for markdown in the list.
-		ew.printf("<details><summary>%s: %d skipped %s</summary>\n\n", html.EscapeString(c.ID), len(c.Skipped), pluralize(len(c.Skipped), "link"))
+		ew.printf("<details><summary>%s: %d skipped %s</summary>\n\n", htmlText(c.ID), len(c.Skipped), pluralize(len(c.Skipped), "link"))
 		for _, sk := range c.Skipped {
 			ew.printf("- %s %s: %s\n", mdText(fmt.Sprintf("[%d] %s", sk.Link, sk.Via)), mdCode(sk.Ref, false), mdText(sk.Why+sk.Suggestion()))
 		}
@@ -179,16 +180,45 @@ var mdEscaper = strings.NewReplacer(
 	"\r\n", "<br>", "\n", "<br>", "\r", "<br>",
 )
 
-func mdText(s string) string { return mdEscaper.Replace(s) }
+func mdText(s string) string { return mdEscaper.Replace(noControls(s)) }
+
+// htmlText escapes s for raw HTML in the summary (<summary>, where
+// markdown is not rendered). Line breaks become <br>: a blank line would
+// end the HTML block, and what followed it would render as markdown
+// (headings, links) outside the <details>.
+func htmlText(s string) string { return htmlBreaks.Replace(html.EscapeString(noControls(s))) }
+
+var htmlBreaks = strings.NewReplacer("\r\n", "<br>", "\n", "<br>", "\r", "<br>")
+
+// noControls replaces the control characters other than tab, CR and LF
+// (C0, DEL, C1), which markdown renderers treat in their own ways (a form
+// feed or vertical tab may end a line), with U+FFFD. CR and LF are left to
+// the escaper of the context.
+func noControls(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isControl(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}
+
+func isControl(r rune) bool {
+	return r != '\t' && r != '\r' && r != '\n' && unicode.IsControl(r)
+}
 
 // mdCode shows s as a code span. In a table cell a pipe still ends the
 // cell inside a code span unless escaped. Text a code span cannot hold
-// (a backtick, a line break) falls back to escaped text.
+// (a backtick, a line break, a control character) falls back to escaped
+// text.
 func mdCode(s string, cell bool) string {
 	if s == "" {
 		return "-"
 	}
-	if strings.ContainsAny(s, "`\r\n") {
+	if strings.ContainsAny(s, "`\r\n") || strings.ContainsFunc(s, isControl) {
 		return mdText(s)
 	}
 	if cell {

@@ -3,6 +3,7 @@ package report
 import (
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/secret-preflight/secret-preflight/secret"
 )
@@ -76,5 +77,51 @@ func TestMarkdownVerdicts(t *testing.T) {
 	}
 	if w, err := For("markdown"); err != nil || w != (Markdown{}) {
 		t.Errorf("For(markdown) = %#v, %v", w, err)
+	}
+}
+
+// Untrusted text never adds a line to the step summary, nor a control
+// character: a name with blank lines would end the <details><summary>
+// HTML block or a list item, and render what follows as markdown of its
+// own (a fake heading, a link), outside its table cell or <details>.
+func TestMarkdownUntrustedTextAddsNoLine(t *testing.T) {
+	const hostile = "x\n\n# ✅ secret-preflight: PASS\r\n\r[Re-run](https://evil.example/x)\n\n<details>\f\v\x00\u0085|a|b|\n|---|---|"
+	build := func(h string) *Report {
+		r := &Report{
+			Config: h,
+			Secrets: []*Secret{{Name: h, Verdict: Mismatch, Consumers: []*Consumer{
+				{ID: h, Resolved: true, Via: h, Ref: h, Version: h, Fingerprint: h, Tag: h, TrafficPercent: 5,
+					Skipped: []Skipped{{Via: h, Ref: h, Why: h}}},
+				{ID: "b", Error: h, ErrorCode: h},
+			}}},
+			Findings: []*Finding{
+				{Code: "SP100", Severity: SevError, Secret: h, Message: h, Hint: h, File: h, Line: 3},
+				{Code: "SP140", Severity: SevWarning, Secret: h, Message: h, Ignored: h},
+			},
+			Notes:        []string{h},
+			Probes:       []*Probe{{Secret: h, URL: h, Probe: "valid", Status: 403, Error: h}},
+			BaselineNote: h,
+			Changes:      []Change{{Kind: h, Secret: h, Message: h}},
+		}
+		r.Finish("never")
+		return r
+	}
+	plain := string(write(t, Markdown{}, build("x")))
+	out := string(write(t, Markdown{}, build(hostile)))
+	if got, want := strings.Count(out, "\n"), strings.Count(plain, "\n"); got != want {
+		t.Errorf("hostile text changed the summary from %d lines to %d:\n%s", want, got, out)
+	}
+	if i := strings.IndexFunc(out, func(r rune) bool { return r != '\n' && r != '\t' && unicode.IsControl(r) }); i >= 0 {
+		t.Errorf("a control character reached the summary at %d: %q", i, out[i:min(len(out), i+20)])
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "<details><summary>") && !strings.HasSuffix(l, "</summary>") {
+			t.Errorf("a <summary> spans lines: %q", l)
+		}
+		if strings.HasPrefix(l, "|") {
+			if n := strings.Count(l, "|") - strings.Count(l, `\|`); n != 7 {
+				t.Errorf("table row has %d cell separators, want 7: %s", n, l)
+			}
+		}
 	}
 }

@@ -513,3 +513,57 @@ func readReport(t *testing.T, path string) *report.Report {
 	}
 	return &r
 }
+
+// A manifest's container name with blank lines, in the job summary,
+// stays inside its <details><summary>: it cannot end the HTML block and
+// render a fake verdict heading and link of its own.
+func TestStepSummaryHostileContainerName(t *testing.T) {
+	const hostile = "x\n\n# ✅ secret-preflight: PASS\n\n[Re-run with debug](https://evil.example/x)\r\n\r\n<details>"
+	h := newHarness(t, `
+projects: {stg: "111111111111"}
+secrets:
+  - name: projects/stg/secrets/jwt
+    versions: [{value: "summary-value-0123456789abcdef"}]
+`)
+	h.env["JWT_SECRET"] = "summary-value-0123456789abcdef"
+	m := h.write("svc.yaml", `apiVersion: serving.knative.dev/v1
+kind: Service
+metadata: {name: api}
+spec:
+  template:
+    spec:
+      containers:
+        - name: `+q(hostile)+`
+          env:
+            - {name: JWT_SECRET, valueFrom: {secretKeyRef: {name: jwt, key: "1"}}}
+`)
+	cfg := h.write("c.yaml", `version: 1
+gcp: {project: stg, region: us-central1}
+secrets:
+  - name: s
+    runner: {chain: [{env: JWT_SECRET}]}
+    services: [{manifest: `+q(m)+`, chain: [UNSET_FIRST, JWT_SECRET]}]
+`)
+	sum := filepath.Join(h.dir, "summary.md")
+	h.env["GITHUB_STEP_SUMMARY"] = sum
+	h.env["GITHUB_ACTIONS"] = "true"
+	if code, _, errs := h.run("check", "-c", cfg); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	b := string(mustRead(t, sum))
+	details := 0
+	for _, l := range strings.FieldsFunc(b, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if strings.Contains(l, "<details><summary>") {
+			details++
+			if !strings.HasSuffix(l, "</summary>") {
+				t.Errorf("the <summary> spans lines: %q", l)
+			}
+		}
+		if strings.HasPrefix(l, "# ") || strings.HasPrefix(l, "[Re-run") {
+			t.Errorf("the container name renders as markdown of its own: %q", l)
+		}
+	}
+	if details != 1 {
+		t.Errorf("%d <details> blocks, want the one of the skipped link:\n%s", details, b)
+	}
+}
