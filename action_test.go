@@ -31,6 +31,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/secret-preflight/secret-preflight/internal/fakegcp"
+	"github.com/secret-preflight/secret-preflight/internal/ghactions/runnertest"
 )
 
 // checkStepID is the step that runs the CLI; its outputs are the action's.
@@ -862,7 +863,10 @@ func TestActionInputParsing(t *testing.T) {
 	}
 
 	t.Run("fingerprint-key is masked line by line before anything else", func(t *testing.T) {
-		key := "first-line-of-key\r\nsecond-line-of-key\n"
+		// A lone CR ends a line for the runner too; "%25" and "%0A" in the
+		// key must reach the mask as written, not unescaped by the runner
+		// into "%" and a line break (which would mask the wrong text).
+		key := "first-line-of-key\r\nsecond%25line%0Aof-key\rthird-line-of-key\n  \n"
 		r, call := runStub(t, a, map[string]string{"fingerprint-key": key}, nil)
 		if got := call.env["SECRET_PREFLIGHT_FINGERPRINT_KEY"]; got != key {
 			t.Errorf("CLI got SECRET_PREFLIGHT_FINGERPRINT_KEY=%q, want %q", got, key)
@@ -870,9 +874,21 @@ func TestActionInputParsing(t *testing.T) {
 		if _, ok := call.env["INPUT_FINGERPRINT_KEY"]; ok {
 			t.Error("the key is also left in INPUT_FINGERPRINT_KEY for the CLI")
 		}
-		want := "::add-mask::first-line-of-key\n::add-mask::second-line-of-key\n"
+		want := "::add-mask::first-line-of-key\n::add-mask::second%2525line%250Aof-key\n::add-mask::third-line-of-key\n"
 		if r.stdout != want {
 			t.Errorf("stdout = %q, want %q", r.stdout, want)
+		}
+		// What the runner masks: every line of the key as the log shows it.
+		var run runnertest.Runner
+		run.Feed(r.stdout)
+		var masked []string
+		for _, c := range run.Commands {
+			if c.Name == "add-mask" {
+				masked = append(masked, c.Data)
+			}
+		}
+		if wantMasked := []string{"first-line-of-key", "second%25line%0Aof-key", "third-line-of-key"}; !slices.Equal(masked, wantMasked) {
+			t.Errorf("the runner masks %q, want %q", masked, wantMasked)
 		}
 	})
 
