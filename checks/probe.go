@@ -21,6 +21,7 @@ import (
 	"github.com/secret-preflight/secret-preflight/config"
 	"github.com/secret-preflight/secret-preflight/report"
 	"github.com/secret-preflight/secret-preflight/secret"
+	"github.com/secret-preflight/secret-preflight/sources"
 )
 
 // Probe names, in the order they are sent (DESIGN.md 5a).
@@ -65,10 +66,7 @@ type Prober struct {
 // (a login page is a refusal), and following it would send the token to
 // wherever it points.
 func NewProbeClient() *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.ForceAttemptHTTP2 = false
-	tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
-	return &http.Client{Transport: tr}
+	return sources.HTTP1Client()
 }
 
 // request is one probe to send.

@@ -99,6 +99,17 @@ func (f *JWKSFetcher) fetch(ctx context.Context, u string) (secret.Value, error)
 // transport logs its frames and headers, verbatim, where the tool cannot
 // make them inert. HTTP/1.1 logs nothing, and a JWKS needs no more.
 func newJWKSClient() *http.Client {
+	c := HTTP1Client()
+	c.Timeout = jwksTimeout
+	return c
+}
+
+// HTTP1Client is an HTTP client that speaks HTTP/1.1 only, with the
+// system's roots and the environment's proxy. The JWKS fetch and the live
+// probes use it: with GODEBUG=http2debug the HTTP/2 transport would log
+// servers' headers and bodies raw on stderr, out of the tool's reach, and
+// a WebSocket handshake cannot run over HTTP/2.
+func HTTP1Client() *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.ForceAttemptHTTP2 = false
 	tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
@@ -106,9 +117,9 @@ func newJWKSClient() *http.Client {
 	tr.Protocols.SetHTTP1(true)
 	// Once the default transport has served a request its TLS config
 	// offers "h2", and the clone would too: a server that takes the offer
-	// would then speak HTTP/2 to a client that cannot.
+	// (Cloud Run does) would then speak HTTP/2 to a client that cannot.
 	tr.TLSClientConfig = &tls.Config{NextProtos: []string{"http/1.1"}}
-	return &http.Client{Transport: tr, Timeout: jwksTimeout}
+	return &http.Client{Transport: tr}
 }
 
 // SafeRedirect follows up to 5 redirects, never from TLS to plain text
