@@ -61,4 +61,9 @@ func TestREADMEFixtureExampleLoads(t *testing.T) {
 	if got := f.Services[0].GetTrafficStatuses()[1].GetTag(); got != "e2e" {
 		t.Errorf("README fixture's tagged traffic entry has tag %q, want e2e", got)
 	}
+	// init reads service templates: a service without one would be left
+	// out of the starter config a user writes from this example.
+	if len(f.Services[0].GetTemplate().GetContainers()) == 0 {
+		t.Error("README fixture's service has no template containers: init would not see it")
+	}
 }
