@@ -22,6 +22,12 @@ func runValidate(args []string, e *env, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
+	if fs.NArg() > 0 {
+		// validate FILE would otherwise validate the default config and
+		// pass, whatever FILE holds.
+		fmt.Fprintf(stderr, "secret-preflight validate: unexpected argument %q: use -c FILE to name the config\n", fs.Arg(0))
+		return exitUsage
+	}
 	cfg, err := loadConfig(path, e)
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
@@ -54,6 +60,10 @@ func runEmulator(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "secret-preflight emulator: unexpected argument %q (name the fixture with --fixture FILE)\n", fs.Arg(0))
 		return exitUsage
 	}
 	if *fixture == "" {

@@ -38,6 +38,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
+	if fset.NArg() > 0 {
+		fmt.Fprintf(stderr, "secret-preflight demo: unexpected argument %q (the demo takes only --format)\n", fset.Arg(0))
+		return exitUsage
+	}
 	if _, err := report.For(*format); err != nil {
 		fmt.Fprintf(stderr, "secret-preflight demo: %v\n", err)
 		return exitUsage

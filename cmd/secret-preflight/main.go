@@ -196,6 +196,14 @@ func dispatch(ctx context.Context, args []string, e *env, stdout, stderr io.Writ
 	case "emulator":
 		return runEmulator(ctx, rest, stdout, stderr)
 	case "version", "--version":
+		if len(rest) == 1 && (rest[0] == "-h" || rest[0] == "-help" || rest[0] == "--help") {
+			fmt.Fprintln(stderr, "usage: secret-preflight version\n\nprints the version, commit and build date; takes no flags")
+			return exitOK
+		}
+		if len(rest) > 0 {
+			fmt.Fprintf(stderr, "secret-preflight version: unexpected argument %q (version takes none)\n", rest[0])
+			return exitUsage
+		}
 		fmt.Fprintln(stdout, currentVersion())
 		return exitOK
 	case "help", "-h", "--help":
