@@ -38,3 +38,29 @@ func TestUnexpectedArgumentIsUsageError(t *testing.T) {
 		}
 	}
 }
+
+// help CMD is CMD -h: the command's flags, exit 0.
+func TestHelpCommandPrintsItsFlags(t *testing.T) {
+	h, _ := cleanHarness(t)
+	for cmd, flagName := range map[string]string{
+		"check": "-fail-on", "validate": "-config", "init": "-project", "token": "-token-env",
+		"merge": "-fail-on", "demo": "-format", "emulator": "-fixture", "version": "no flags",
+	} {
+		code, out, errOut := h.run("help", cmd)
+		if code != exitOK {
+			t.Errorf("help %s: exit %d, want 0", cmd, code)
+		}
+		if !strings.Contains(out+errOut, flagName) {
+			t.Errorf("help %s: output %q lacks %q", cmd, out+errOut, flagName)
+		}
+		if strings.Contains(out+errOut, "commands:") {
+			t.Errorf("help %s printed the general usage", cmd)
+		}
+	}
+	if code, _, errOut := h.run("help", "nosuch"); code != exitUsage || !strings.Contains(errOut, `unknown command "nosuch"`) {
+		t.Errorf("help nosuch: exit %d, stderr %q", code, errOut)
+	}
+	if code, out, _ := h.run("help"); code != exitOK || !strings.Contains(out, "commands:") {
+		t.Errorf("help: exit %d, stdout %q", code, out)
+	}
+}

@@ -207,6 +207,15 @@ func dispatch(ctx context.Context, args []string, e *env, stdout, stderr io.Writ
 		fmt.Fprintln(stdout, currentVersion())
 		return exitOK
 	case "help", "-h", "--help":
+		if cmd == "help" && len(rest) > 0 && rest[0] != "help" {
+			// help CMD is CMD -h: that command's flags, exit 0.
+			switch rest[0] {
+			case "check", "validate", "init", "token", "merge", "demo", "emulator", "version":
+				return dispatch(ctx, []string{rest[0], "-h"}, e, stdout, stderr)
+			}
+			fmt.Fprintf(stderr, "secret-preflight: unknown command %q\n\n%s", rest[0], usage)
+			return exitUsage
+		}
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
