@@ -267,7 +267,11 @@ func writeChangesText(ew *errWriter, r *Report) {
 // may name a file of secrets. They give a byte offset, a field path (the
 // report's own JSON names) or a JSON kind instead.
 func ReadBaseline(rd io.Reader) (*Report, error) {
-	dec := json.NewDecoder(rd)
+	data, err := io.ReadAll(rd)
+	if err != nil {
+		return nil, describeJSONError(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	var r Report
 	if err := dec.Decode(&r); err != nil {
 		return nil, describeJSONError(err)
@@ -275,7 +279,7 @@ func ReadBaseline(rd io.Reader) (*Report, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("not a JSON report: more data after the report (from byte %d)", dec.InputOffset())
 	}
-	if r.Schema != Schema {
+	if r.Schema != Schema && r.Schema != "" {
 		return nil, fmt.Errorf("not a JSON report: its schema is not %s", Schema)
 	}
 	for i, s := range r.Secrets {
@@ -298,8 +302,31 @@ func ReadBaseline(rd io.Reader) (*Report, error) {
 			return nil, fmt.Errorf("not a valid report: probes[%d] is null", i)
 		}
 	}
+	// A field the JSON format always writes but the file lacks (or holds
+	// null) would decode as empty: a shard without secrets would merge
+	// as a pass. The document decoded into a struct, so it is an object
+	// or null.
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return nil, describeJSONError(err)
+	}
+	for _, name := range requiredFields {
+		if v, ok := fields[name]; !ok || string(v) == "null" {
+			if name == "schema" {
+				return nil, fmt.Errorf("not a JSON report: missing schema (want %s)", Schema)
+			}
+			return nil, fmt.Errorf("not a JSON report: missing %s", name)
+		}
+	}
+	if r.Schema != Schema { // present but empty
+		return nil, fmt.Errorf("not a JSON report: its schema is not %s", Schema)
+	}
 	return &r, nil
 }
+
+// requiredFields are the top-level fields every JSON report has
+// (DESIGN.md section 8), in the order a refusal names the first missing.
+var requiredFields = []string{"schema", "result", "fingerprint_scope", "secrets", "findings", "summary"}
 
 // describeJSONError words a decoding error without the input's text:
 // encoding/json quotes the offending character and, for some errors, a

@@ -12,13 +12,21 @@ const baselineCanary = "CANARY-baseline-Tt5Yy6Uu7Ii8Oo9Pp0"
 
 func TestReadBaselineRefusesWhatIsNotAReport(t *testing.T) {
 	head := `{"schema": "` + Schema + `", `
+	// full holds every required field but secrets and schema.
+	full := `"result": "pass", "fingerprint_scope": "per-run", "findings": [], "summary": {}`
 	tests := []struct{ name, data, want string }{
 		{"empty", ``, "the file is empty"},
 		{"not JSON", baselineCanary + "=1\n", "not JSON (syntax error at byte 1)"},
 		{"broken JSON", `{"schema": "` + baselineCanary + `", x}`, "syntax error at byte"},
 		{"cut short", `{"schema": "` + baselineCanary, "ends too early"},
 		{"another schema", `{"schema": "` + baselineCanary + `"}`, "its schema is not " + Schema},
-		{"no schema", `{"secrets": []}`, "its schema is not"},
+		{"no schema", `{"secrets": []}`, "missing schema"},
+		{"no secrets", head + full + `}`, "not a JSON report: missing secrets"},
+		{"null secrets", head + full + `, "secrets": null}`, "not a JSON report: missing secrets"},
+		{"no result", head + `"fingerprint_scope": "stable", "secrets": [], "findings": [], "summary": {}}`, "missing result"},
+		{"no fingerprint_scope", head + `"result": "pass", "secrets": [], "findings": [], "summary": {}}`, "missing fingerprint_scope"},
+		{"no findings", head + `"result": "pass", "fingerprint_scope": "stable", "secrets": [], "summary": {}}`, "missing findings"},
+		{"no summary", head + `"result": "pass", "fingerprint_scope": "stable", "secrets": [], "findings": []}`, "missing summary"},
 		{"an array", `["` + baselineCanary + `"]`, "the document is a JSON array"},
 		{"a string", `"` + baselineCanary + `"`, "the document is a JSON string"},
 		{"a number where a list goes", head + `"secrets": 12345` + `}`, "secrets is a JSON number"},
