@@ -212,7 +212,12 @@ func sameKey(shards []Shard) error {
 	first := shards[0]
 	for _, sh := range shards {
 		r := sh.Report
-		if r.FingerprintScope != secret.ScopeStable || r.FingerprintKeyID == "" {
+		if r.FingerprintScope == secret.ScopeStable && r.FingerprintKeyID == "" {
+			return fmt.Errorf(
+				"%s: fingerprint_scope is stable but the report has no fingerprint_key_id (a stable report from an older version, or edited), so nothing shows it was keyed like the other shards. Run every shard again with this version and the same SECRET_PREFLIGHT_FINGERPRINT_KEY",
+				sh.Name)
+		}
+		if r.FingerprintScope != secret.ScopeStable {
 			return fmt.Errorf(
 				"%s: fingerprint_scope is %q: its fingerprints use a random per-run key, so they cannot be compared with another shard's. Set the same SECRET_PREFLIGHT_FINGERPRINT_KEY (e.g. from a repository secret) in every shard",
 				sh.Name, r.FingerprintScope)

@@ -199,6 +199,18 @@ func TestMergeRefusesReportsKeyedDifferently(t *testing.T) {
 	if code != exitUsage || !strings.Contains(errs, `fingerprint_scope is "run"`) {
 		t.Errorf("a run-scoped shard: exit %d, %s", code, errs)
 	}
+	// A stable report without fingerprint_key_id (an older version's, or
+	// edited) is not a per-run one: say what it lacks.
+	var m map[string]any
+	if err := json.Unmarshal(mustRead(t, a), &m); err != nil {
+		t.Fatal(err)
+	}
+	delete(m, "fingerprint_key_id")
+	noKid, _ := json.Marshal(m)
+	code, _, errs = h.merge(h.write("nokid.json", string(noKid)), other)
+	if code != exitUsage || !strings.Contains(errs, "has no fingerprint_key_id") || strings.Contains(errs, "random per-run key") {
+		t.Errorf("a stable shard without fingerprint_key_id: exit %d, %s", code, errs)
+	}
 	// A run-scoped report on its own is just re-rendered.
 	if code, r, _ := h.merge(perRun); code != exitOK || r.FingerprintScope != "run" {
 		t.Errorf("one run-scoped report: exit %d", code)
