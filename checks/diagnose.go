@@ -141,8 +141,12 @@ func versionCause(gs []*group, sec string) (cause, hint string) {
 	}
 	otherSides := describeByVersion(others)
 	if len(rv) == 0 {
-		cause = fmt.Sprintf("The services read %s %s (%s), but the runner's value (%s) is none of the versions read in this run: it may be a version from before a rotation, or another secret's value.",
-			sec, versionWord(ov), otherSides, how(runner))
+		whose := "the runner's value"
+		if runner.ID != "runner" {
+			whose = "the value of " + runner.ID
+		}
+		cause = fmt.Sprintf("The services read %s %s (%s), but %s (%s) is none of the versions read in this run: it may be a version from before a rotation, or another secret's value.",
+			sec, versionWord(ov), otherSides, whose, how(runner))
 		newest := ov[len(ov)-1]
 		hint = fmt.Sprintf("give the runner the version the services read: set %s from %s version %s (in GitHub Actions: google-github-actions/get-secretmanager-secrets), or put {secretmanager: %s/versions/%s} first in the runner's chain, so it reads what the services read",
 			runnerSource(runner), path.Base(sec), newest, sec, newest)
@@ -308,16 +312,28 @@ func updateTraffic(target string) string {
 	return "gcloud run services update-traffic " + path.Base(target)
 }
 
-// runnerGroup returns the resolved runner and its group, or nils.
+// runnerGroup returns the resolved runner and its group, or nils. A
+// merged report holds one runner per shard ("runner (shard 2)"): the
+// runner in a group that read no version is the one whose value is in
+// question, since a runner that shares a group with a versioned
+// consumer is known to hold that version.
 func runnerGroup(gs []*group) (*report.Consumer, *group) {
+	var first *report.Consumer
+	var firstGroup *group
 	for _, g := range gs {
 		for _, c := range g.consumers {
-			if c.Kind == "runner" {
+			if c.Kind != "runner" {
+				continue
+			}
+			if len(versionsOf(g.consumers)) == 0 {
 				return c, g
+			}
+			if first == nil {
+				first, firstGroup = c, g
 			}
 		}
 	}
-	return nil, nil
+	return first, firstGroup
 }
 
 // runnerSource names what to set on the runner's side: the variable, file

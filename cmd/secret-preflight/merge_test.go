@@ -279,3 +279,32 @@ func TestMergeBadInput(t *testing.T) {
 		t.Errorf("a refused merge wrote an output")
 	}
 }
+
+// Two shards read the same secret through the same variable; shard 2's
+// runner holds another version. The merged SP100 names the versions, as
+// check does for one shard, not a generic "different sources".
+func TestMergeRunnerOnAnotherVersionIsDiagnosedByVersion(t *testing.T) {
+	h := newShardHarness(t)
+	a := h.shard("a", cfgFor(runnerEnvChain, "{cloudrun: api-a, chain: [JWT_SECRET]}"), exitOK)
+	h.env["JWT_SECRET"] = keyV1
+	c := h.shard("c", cfgFor(runnerEnvChain, "{cloudrun: api-c, chain: [JWT_SECRET]}"), exitFindings)
+	code, r, errs := h.merge(a, c)
+	if code != exitFindings {
+		t.Fatalf("exit %d, want 1\n%s", code, errs)
+	}
+	sp := findingCodes(r)["SP100"]
+	if sp == nil {
+		t.Fatalf("no SP100: %+v", r.Findings)
+	}
+	for _, want := range []string{"version 2", "runner (shard 2)", "none of the versions"} {
+		if !strings.Contains(sp.Message, want) {
+			t.Errorf("SP100 %q lacks %q", sp.Message, want)
+		}
+	}
+	if strings.Contains(sp.Message, "different sources") || strings.Contains(sp.Hint, "same Secret Manager secret") {
+		t.Errorf("SP100 is the generic diagnosis: %q / %q", sp.Message, sp.Hint)
+	}
+	if !strings.Contains(sp.Hint, "JWT_SECRET") || !strings.Contains(sp.Hint, "version 2") {
+		t.Errorf("SP100 fix %q does not say which variable to set to which version", sp.Hint)
+	}
+}
