@@ -23,8 +23,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/secret-preflight/secret-preflight/examples"
 	"github.com/secret-preflight/secret-preflight/report"
@@ -655,6 +657,18 @@ secrets:
 		_, out, errs := h.run("token", "-c", cfg, "--secret", name, "--token-env", "TOK")
 		outputs = append(outputs, out, errs)
 	}
+	// A token that verifies: the runner line (signs with this key, or
+	// another) is printed too.
+	signed := signHS256(t, canaryHMAC, jwt.MapClaims{"iss": "auth", "aud": "api", "exp": time.Now().Add(time.Hour).Unix()})
+	h.env["TOK"] = signed
+	_, out, errs = h.run("token", "-c", cfg, "--secret", "hmac", "--token-env", "TOK")
+	if !strings.Contains(out, "runner: signs with this key") {
+		t.Errorf("token: no runner line:\n%s", out)
+	}
+	outputs = append(outputs, out, errs)
+	mu.Lock()
+	tokens = append(tokens, signed)
+	mu.Unlock()
 	files, _ := filepath.Glob(filepath.Join(h.dir, "out.*"))
 	files = append(files, filepath.Join(h.dir, "summary.md"))
 	for _, p := range files {

@@ -117,10 +117,18 @@ func runToken(ctx context.Context, args []string, e *env, stdout, stderr io.Writ
 	}
 
 	now := time.Now()
-	refused, unchecked := 0, 0
+	refused, unchecked, services := 0, 0, 0
+	var runnerLine string
 	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
 	fmt.Fprintf(tw, "  \tCONSUMER\tREVISION\tTRAFFIC\tKEY\tVERDICT\n")
 	for _, c := range rep.Secrets[0].Consumers {
+		if c.Kind == "runner" {
+			// The runner signs tokens, it does not verify them: it has
+			// no say in whether this token is accepted.
+			runnerLine = runnerSigns(tok, c, secretCfg, now)
+			continue
+		}
+		services++
 		rev, traffic := "-", "-"
 		if c.Revision != "" {
 			rev, traffic = c.Revision, fmt.Sprintf("%d%%", c.TrafficPercent)
@@ -143,16 +151,48 @@ func runToken(ctx context.Context, args []string, e *env, stdout, stderr io.Writ
 		}
 	}
 	tw.Flush()
+	if runnerLine != "" {
+		fmt.Fprintf(stdout, "\n%s\n", runnerLine)
+	}
 	switch {
 	case refused > 0:
-		fmt.Fprintf(stdout, "\n%d of %d consumers of %s refuse this token (exit 1)\n", refused, len(rep.Secrets[0].Consumers), name)
+		fmt.Fprintf(stdout, "\n%d of %d service consumers of %s refuse this token (exit 1)\n", refused, services, name)
 		return exitFindings
 	case unchecked > 0:
-		fmt.Fprintf(stdout, "\n%d consumers could not be checked (exit 3)\n", unchecked)
+		fmt.Fprintf(stdout, "\n%d service consumers could not be checked (exit 3)\n", unchecked)
+		return exitIncomplete
+	case services == 0:
+		// Nothing verifies tokens in this config: nothing was checked.
+		fmt.Fprintf(stdout, "\n%s has no service consumer to verify the token (exit 3)\n", name)
 		return exitIncomplete
 	}
-	fmt.Fprintf(stdout, "\nevery consumer of %s accepts this token\n", name)
+	fmt.Fprintf(stdout, "\nevery service consumer of %s accepts this token\n", name)
 	return exitOK
+}
+
+// runnerSigns says whether the runner, which signs the E2E tests' tokens,
+// holds the key this token was signed with. It is shown apart from the
+// verdict: a token minted elsewhere can be right while the runner is not.
+func runnerSigns(tok string, c *report.Consumer, s *config.Secret, now time.Time) string {
+	if !c.Resolved {
+		why := "nothing resolved"
+		if c.Error != "" {
+			why = firstLine(c.Error)
+		}
+		return "runner: not resolved, so which key it signs with is unknown: " + why
+	}
+	r := checks.Verify(tok, c.Value, checks.Expectations(s, c), now)
+	switch {
+	case r == nil:
+		return fmt.Sprintf("runner: signs with this key (%s)", c.Fingerprint)
+	case r.Reason == checks.ReasonSignature || r.Reason == checks.ReasonKID:
+		return fmt.Sprintf("runner: would sign with another key (%s): tokens the E2E tests mint are not this one's", c.Fingerprint)
+	case r.Reason == checks.ReasonAlgorithm || r.Reason == checks.ReasonKeyType || r.Reason == checks.ReasonMalformed:
+		return "runner: not compared: " + r.Detail
+	}
+	// The signature verified; only the claims are off, which are the
+	// token's, not the key's.
+	return fmt.Sprintf("runner: signs with this key (%s)", c.Fingerprint)
 }
 
 // isJWTSyntax reports whether tok is three dot-separated base64url parts,

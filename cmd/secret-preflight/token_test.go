@@ -34,23 +34,36 @@ secrets:
 	good := signHS256(t, keyV2, jwt.MapClaims{"iss": "auth", "aud": "backend", "exp": future})
 	h.env["E2E_TOKEN"] = good
 
-	// Signed with the services' key: the service accepts, the runner's
-	// literal fallback refuses: the token a test minted the other way round
-	// would fail with 403.
+	// Signed with the services' key: the service accepts, so the token
+	// is a good one (exit 0). The runner signs, it does not verify: its
+	// literal fallback is another key, shown on a line of its own, and
+	// it takes no part in the verdict.
 	code, out, errs := h.run("token", "-c", cfg, "--secret", "jwt-signing", "--token-env", "E2E_TOKEN")
-	if code != exitFindings {
-		t.Fatalf("exit %d, want 1: %s%s", code, out, errs)
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0: %s%s", code, out, errs)
 	}
-	for _, want := range []string{"✓  cloudrun:api@api-1/app", "accepts", "✗  runner", "refuses: the signature does not verify", "1 of 2 consumers of jwt-signing refuse"} {
+	for _, want := range []string{"✓  cloudrun:api@api-1/app", "accepts", "runner: would sign with another key", "every service consumer of jwt-signing accepts"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	// With the runner fixed, everyone accepts.
+	if strings.Contains(out, "✗") || strings.Contains(out, "refuse") {
+		t.Errorf("the runner is counted as a verifier:\n%s", out)
+	}
+	// With the runner fixed, it signs with the key the services verify.
 	h.env["JWT_SECRET_KEY"] = keyV2
-	if code, out, _ := h.run("token", "-c", cfg, "--secret", "jwt-signing", "--token-env", "E2E_TOKEN"); code != exitOK || !strings.Contains(out, "every consumer of jwt-signing accepts") {
+	if code, out, _ := h.run("token", "-c", cfg, "--secret", "jwt-signing", "--token-env", "E2E_TOKEN"); code != exitOK ||
+		!strings.Contains(out, "runner: signs with this key") || !strings.Contains(out, "every service consumer of jwt-signing accepts") {
 		t.Errorf("exit %d:\n%s", code, out)
 	}
+	// A token signed with another key: the service refuses (exit 1),
+	// counted among services only.
+	other := signHS256(t, keyV1, jwt.MapClaims{"iss": "auth", "aud": "backend", "exp": future})
+	code, out, _ = h.run("token", "-c", cfg, "--secret", "jwt-signing", "--token", other)
+	if code != exitFindings || !strings.Contains(out, "1 of 1 service consumers of jwt-signing refuse") || !strings.Contains(out, "runner: would sign with another key") {
+		t.Errorf("a token of another key: exit %d:\n%s", code, out)
+	}
+	assertNoLeak(t, "token output", out, []string{other, keyV1, keyV2})
 
 	for name, tc := range map[string]struct {
 		claims jwt.MapClaims
