@@ -318,3 +318,26 @@ func TestDiagnoseDifferentSecretsAndUnversionedSides(t *testing.T) {
 		t.Errorf("SP100 %+v", f)
 	}
 }
+
+// SP130 says "consumers", not "service consumers": a Cloud Run job reads
+// latest too. A tagged and an untagged route to one revision share an
+// id: it is listed once.
+func TestSP130NamesEachConsumerOnceWhateverItsKind(t *testing.T) {
+	job := consumer("cloudrun_job:migrate/app", "env", key)
+	job.Version, job.Requested, job.SecretVersion = "4", "latest", "projects/1/secrets/s/versions/4"
+	r := runChecks(t, cfgWith(&config.Secret{Name: "jwt"}), &report.Secret{Name: "jwt", Consumers: []*report.Consumer{job}})
+	f := has(r, "SP130")
+	if f == nil || !strings.HasPrefix(f.Message, "1 consumer reads version latest") {
+		t.Errorf("SP130 for a job: %+v", f)
+	}
+
+	rev := consumer("cloudrun:b@b-1/app", "env", key)
+	rev.Version, rev.Requested, rev.SecretVersion, rev.TrafficPercent = "4", "latest", "projects/1/secrets/s/versions/4", 100
+	tagged := *rev
+	tagged.Tag, tagged.TrafficPercent = "canary", 0
+	r = runChecks(t, cfgWith(&config.Secret{Name: "jwt"}), &report.Secret{Name: "jwt", Consumers: []*report.Consumer{rev, &tagged}})
+	f = has(r, "SP130")
+	if f == nil || len(f.Consumers) != 1 || strings.Count(f.Message, "cloudrun:b@b-1/app") != 1 || !strings.HasPrefix(f.Message, "1 consumer reads") {
+		t.Errorf("SP130 lists a revision twice: %+v", f)
+	}
+}

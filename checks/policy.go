@@ -3,6 +3,7 @@ package checks
 import (
 	"crypto/ecdsa"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,10 +67,16 @@ func perConsumer(s *report.Secret, cs *config.Secret, pol config.Policy) []*repo
 			Hint: "pin a version number so a rotation is a deploy you can see; Cloud Run reads latest when an instance starts, so instances may disagree after a rotation"}
 		var parts []string
 		for _, c := range unpinned {
+			// A tagged and an untagged route to one revision are one
+			// reader (they share an id).
+			if slices.Contains(f.Consumers, c.ID) {
+				continue
+			}
 			f.Consumers = append(f.Consumers, c.ID)
 			parts = append(parts, fmt.Sprintf("%s (now %s)", c.ID, c.Version))
 		}
-		f.Message = fmt.Sprintf("%d %s version latest: %s", len(unpinned), plural(len(unpinned), "service consumer reads", "service consumers read"), strings.Join(parts, ", "))
+		// "consumers": Cloud Run jobs and manifests read latest too.
+		f.Message = fmt.Sprintf("%d %s version latest: %s", len(f.Consumers), plural(len(f.Consumers), "consumer reads", "consumers read"), strings.Join(parts, ", "))
 		out = append(out, f)
 	}
 	return out
