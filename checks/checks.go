@@ -67,6 +67,22 @@ func NothingCompared(s *report.Secret) (string, bool) {
 	case 0:
 		return s.Name + ": no consumer resolved; nothing was compared", true
 	case 1:
+		// A declared consumer that did not resolve is the thing to fix,
+		// not a missing declaration.
+		var failed []string
+		runner := false
+		for _, c := range s.Consumers {
+			if !c.Resolved {
+				failed = append(failed, c.ID)
+				runner = runner || c.Kind == "runner"
+			}
+		}
+		switch {
+		case len(failed) == 1 && runner:
+			return s.Name + ": only one consumer resolved; nothing was compared: the runner did not resolve (see SP101/SP102)", true
+		case len(failed) > 0:
+			return fmt.Sprintf("%s: only one consumer resolved; nothing was compared: %s did not resolve (see SP101/SP102)", s.Name, strings.Join(failed, ", ")), true
+		}
 		return s.Name + ": only one consumer resolved; nothing was compared (declare a runner block or another consumer to compare it with)", true
 	}
 	return "", false

@@ -462,6 +462,15 @@ func TestOneConsumerComparesNothing(t *testing.T) {
 		t.Errorf("validate stderr %q: want a warning at the secret naming it", errs)
 	}
 
+	// A runner block that did not resolve: declaring one is not the
+	// advice; the note points at why it did not resolve.
+	cfg = h.write("c3.yaml", cfgFor("[UNSET_RUNNER_VAR]", "{cloudrun: api, chain: [JWT_SECRET]}"))
+	_, r, _ = h.checkJSON(cfg)
+	wantRunner := "jwt-signing: only one consumer resolved; nothing was compared: the runner did not resolve (see SP101/SP102)"
+	if !slices.Contains(r.Notes, wantRunner) {
+		t.Errorf("notes %q, want %q", r.Notes, wantRunner)
+	}
+
 	// Two consumers: compared, no warning, no note.
 	cfg = h.write("c2.yaml", cfgFor("[{secretmanager: jwt/versions/2}]", "{cloudrun: api, chain: [JWT_SECRET]}"))
 	if _, _, errs := h.run("validate", "-c", cfg); errs != "" {
