@@ -259,11 +259,11 @@ func TestInstallRelease(t *testing.T) {
 			}
 			// The JSON report carries the stamped version.
 			out, _ := exec.CommandContext(t.Context(), installed, "demo", "--format", "json").Output()
-			var rep struct {
+			var reps []struct {
 				ToolVersion string `json:"tool_version"`
 			}
-			if err := json.NewDecoder(bytes.NewReader(out)).Decode(&rep); err != nil || rep.ToolVersion != relVersion {
-				t.Errorf("demo --format json: tool_version %q (%v), want %q", rep.ToolVersion, err, relVersion)
+			if err := json.NewDecoder(bytes.NewReader(out)).Decode(&reps); err != nil || len(reps) == 0 || reps[0].ToolVersion != relVersion {
+				t.Errorf("demo --format json: %d reports (%v), want the first's tool_version %q", len(reps), err, relVersion)
 			}
 			if !strings.Contains(stdout, "matches checksums.txt") {
 				t.Errorf("stdout does not say the archive was verified:\n%s", stdout)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -25,12 +26,26 @@ const demoDir = "examples/staging-incident"
 // that the demo replaces with its local endpoint's.
 const demoEndpointPlaceholder = "127.0.0.1:8080"
 
+const demoUsage = `usage: secret-preflight demo [--format F]
+
+Replays the staging incident on the embedded emulator in four acts: the
+incident, the key fix, a test-bypass header caught by a live probe, and the
+API without the bypass. It prints one report per act; with --format json or
+sarif, stdout is one JSON array holding the four reports (documents) in
+order. Exit 0 when every act ends as expected.
+
+`
+
 // runDemo replays the staging incident against the in-process emulator,
 // then the fixed configuration. It exits 0 when the incident is caught and
 // the fix passes, which is what the demo is there to show.
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fset := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fset.SetOutput(stderr)
+	fset.Usage = func() {
+		fmt.Fprint(fset.Output(), demoUsage)
+		fset.PrintDefaults()
+	}
 	format := fset.String("format", "text", "report format: "+strings.Join(report.Formats(), ", "))
 	if err := fset.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -105,12 +120,16 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		want          int
 		before        func()
 	}{
-		{"1/3 The incident: every E2E test fails with 403", demoDir + "/secret-preflight.yaml", exitFindings, nil},
-		{"2/3 After the fix: the runner reads the key the services read", demoDir + "/secret-preflight.fixed.yaml", exitOK, nil},
-		{"3/3 The other proposed fix: the API lets in requests with X-E2E-Test: true", demoDir + "/secret-preflight.probes.yaml", exitFindings, nil},
-		{"3/3 (continued) The API without the bypass: only real tokens get in", demoDir + "/secret-preflight.probes.yaml", exitOK,
+		{"1/4 The incident: every E2E test fails with 403", demoDir + "/secret-preflight.yaml", exitFindings, nil},
+		{"2/4 After the fix: the runner reads the key the services read", demoDir + "/secret-preflight.fixed.yaml", exitOK, nil},
+		{"3/4 The other proposed fix: the API lets in requests with X-E2E-Test: true", demoDir + "/secret-preflight.probes.yaml", exitFindings, nil},
+		{"4/4 The API without the bypass: only real tokens get in", demoDir + "/secret-preflight.probes.yaml", exitOK,
 			func() { endpoint.honourBypass.Store(false) }},
 	}
+	// The JSON formats print one document, an array of the acts'
+	// reports, so a JSON reader takes the output whole.
+	jsonArray := *format == "json" || *format == "sarif"
+	var docs [][]byte
 	var codes []int
 	for _, st := range steps {
 		if st.before != nil {
@@ -119,15 +138,24 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if *format == "text" {
 			fmt.Fprintf(stdout, "=== %s (%s)\n\n", st.title, st.config)
 		}
-		code, err := demoStep(ctx, e, st.config, probesFile, *format, stdout, stderr)
+		w := stdout
+		var doc bytes.Buffer
+		if jsonArray {
+			w = &doc
+		}
+		code, err := demoStep(ctx, e, st.config, probesFile, *format, w, stderr)
 		if err != nil {
 			fmt.Fprintf(stderr, "secret-preflight demo: %v\n", err)
 			return exitUsage
 		}
+		docs = append(docs, bytes.TrimSpace(doc.Bytes()))
 		codes = append(codes, code)
 		if *format == "text" {
 			fmt.Fprintf(stdout, "(exit code %d)\n\n", code)
 		}
+	}
+	if jsonArray {
+		fmt.Fprintf(stdout, "[\n%s\n]\n", bytes.Join(docs, []byte(",\n")))
 	}
 	for i, st := range steps {
 		if codes[i] != st.want {

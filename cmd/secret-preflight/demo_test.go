@@ -14,15 +14,18 @@ func TestDemoCatchesIncidentAndPassesFix(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("demo exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
-	incident, rest, ok := strings.Cut(out, "=== 2/3")
+	if !strings.HasPrefix(out, "=== 1/4 ") {
+		t.Errorf("demo output does not start with act 1/4:\n%s", out)
+	}
+	incident, rest, ok := strings.Cut(out, "=== 2/4")
 	if !ok {
 		t.Fatalf("demo output has no second step:\n%s", out)
 	}
-	fixed, act3, ok := strings.Cut(rest, "=== 3/3")
+	fixed, act3, ok := strings.Cut(rest, "=== 3/4")
 	if !ok {
 		t.Fatalf("demo output has no third act:\n%s", out)
 	}
-	bypass, secure, ok := strings.Cut(act3, "=== 3/3 (continued)")
+	bypass, secure, ok := strings.Cut(act3, "=== 4/4")
 	if !ok {
 		t.Fatalf("the third act has no secure endpoint:\n%s", act3)
 	}
@@ -56,7 +59,8 @@ func TestDemoCatchesIncidentAndPassesFix(t *testing.T) {
 	}
 }
 
-// The demo in JSON prints two reports; decode both and check their
+// The demo in JSON prints one JSON array of its four reports (one
+// document, so jq and json.load read it); decode it and check their
 // verdicts and the runner's winning link.
 func TestDemoJSON(t *testing.T) {
 	h := &harness{t: t, env: map[string]string{}}
@@ -64,14 +68,9 @@ func TestDemoJSON(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	dec := json.NewDecoder(strings.NewReader(out))
 	var reps []report.Report
-	for dec.More() {
-		var r report.Report
-		if err := dec.Decode(&r); err != nil {
-			t.Fatalf("decoding report %d: %v", len(reps)+1, err)
-		}
-		reps = append(reps, r)
+	if err := json.Unmarshal([]byte(out), &reps); err != nil {
+		t.Fatalf("stdout is not one JSON array of reports: %v", err)
 	}
 	if len(reps) != 4 {
 		t.Fatalf("%d reports, want 4", len(reps))

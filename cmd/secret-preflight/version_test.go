@@ -75,18 +75,17 @@ func TestVersionCommand(t *testing.T) {
 
 	var out, errb bytes.Buffer
 	run(t.Context(), []string{"demo", "--format", "json"}, &env{lookup: func(string) (string, bool) { return "", false }}, &out, &errb)
-	dec := json.NewDecoder(&out)
-	n := 0
-	for dec.More() {
-		var rep struct {
-			ToolVersion *string `json:"tool_version"`
-		}
-		if err := dec.Decode(&rep); err != nil {
-			t.Fatalf("demo --format json: %v\n%s", err, errb.String())
-		}
-		n++
+	// One JSON array of the acts' reports.
+	var reps []struct {
+		ToolVersion *string `json:"tool_version"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &reps); err != nil {
+		t.Fatalf("demo --format json: %v\n%s", err, errb.String())
+	}
+	n := len(reps)
+	for i, rep := range reps {
 		if rep.ToolVersion == nil || *rep.ToolVersion != want.Version {
-			t.Errorf("report %d: tool_version = %v, want %q", n, rep.ToolVersion, want.Version)
+			t.Errorf("report %d: tool_version = %v, want %q", i+1, rep.ToolVersion, want.Version)
 		}
 	}
 	if n == 0 {
