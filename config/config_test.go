@@ -299,7 +299,7 @@ func TestInvalid(t *testing.T) {
 			"5:9: set_secrets is empty",
 		}},
 		{"syntax", []string{
-			"3:1: invalid YAML: did not find expected ',' or '}'",
+			"4:1: invalid YAML: did not find expected ',' or '}'",
 		}},
 		{"tab_syntax", []string{
 			"3:1: invalid YAML: found character that cannot start any token",

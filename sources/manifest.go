@@ -116,8 +116,9 @@ func (s *manifestSource) documents() ([]*yaml.Node, error) {
 // syntaxError positions a YAML parse error. yaml.v3 reports only a line
 // (none for an unknown anchor, which yamlerr then finds), and for parser
 // (as opposed to scanner) errors it is the line before the construct that
-// failed, so when a placeholder sits on that line or the next, its position
-// is the better one to show: it is almost always the cause. The message
+// failed (yamlerr.Locate finds the line of the token it choked on), so
+// when a placeholder sits on yaml's line or the next, its position is the
+// better one to show: it is almost always the cause. The message
 // keeps none of the manifest's text, the placeholder included: yaml.v3
 // quotes input, and a manifest's plain env values may be secrets, shaped
 // like a placeholder or not.
@@ -130,7 +131,11 @@ func (s *manifestSource) syntaxError(err error) error {
 		col = s.firstColumn(line)
 	}
 	e := &ManifestError{Path: s.path, Line: line, Column: col, Msg: "not valid YAML: " + msg}
-	for _, l := range []int{line, line + 1} {
+	// Locate names the line yaml.v3 choked on; the placeholder to blame
+	// is usually the first one in the construct that failed, which
+	// starts on the line after the one yaml.v3 names itself.
+	yamlLine, _ := yamlerr.Describe(err)
+	for _, l := range []int{yamlLine, yamlLine + 1, line} {
 		if _, col, ok := s.placeholderOnLine(l); ok {
 			e.Line, e.Column = l, col
 			e.Msg += "; the file looks like an unrendered template (a placeholder starts here): " + renderHint

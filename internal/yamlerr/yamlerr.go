@@ -11,7 +11,9 @@
 package yamlerr
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"regexp"
 	"slices"
 	"strconv"
@@ -59,17 +61,75 @@ func Describe(err error) (line int, msg string) {
 // and quotes, which is where yaml.v3 stopped.
 func Locate(data []byte, err error) (line, col int, msg string) {
 	line, msg = Describe(err)
-	if line != 0 || err == nil {
+	if err == nil {
 		return line, 0, msg
 	}
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
-		return line, 0, msg
+		return line, 0, msg // decoding errors name their node's line
 	}
-	if m := unknownAnchorRE.FindStringSubmatch(strings.TrimPrefix(err.Error(), "yaml: ")); m != nil {
+	if m := unknownAnchorRE.FindStringSubmatch(strings.TrimPrefix(err.Error(), "yaml: ")); m != nil && line == 0 {
 		line, col = findAlias(data, m[1])
+		return line, col, msg
+	}
+	if l := errorLine(data, err); l > 0 {
+		line = l
 	}
 	return line, col, msg
+}
+
+// errorLine finds the line of a syntax error: the fewest leading lines of
+// data that fail with the very same error. yaml.v3 names, for a parser
+// error, the line where the enclosing block or flow collection starts,
+// counted from 0, rather than the line of the token it choked on. The
+// parser stops at its first error, so every prefix that holds the bad
+// token fails the same way and a shorter one does not (it ends cleanly, or
+// with another error such as an unexpected end of stream): a binary
+// search over prefixes finds the line in a few parses. It returns 0 when
+// data on its own does not fail with err (a caller decoding otherwise).
+func errorLine(data []byte, err error) int {
+	want := err.Error()
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if len(lines) > 0 && len(lines[len(lines)-1]) == 0 {
+		lines = lines[:len(lines)-1]
+	}
+	fails := func(n int) bool {
+		return syntaxErrorOf(bytes.Join(lines[:n], nil)) == want
+	}
+	if len(lines) == 0 || !fails(len(lines)) {
+		return 0
+	}
+	lo, hi := 1, len(lines) // fails(hi); the answer is in [lo, hi]
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
+}
+
+// syntaxErrorOf decodes every document of data into nodes and returns the
+// first error's text, or "" (a panic in the parser counts as no error, so
+// the caller keeps yaml's line).
+func syntaxErrorOf(data []byte) (msg string) {
+	defer func() {
+		if recover() != nil {
+			msg = ""
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var n yaml.Node
+		if err := dec.Decode(&n); err != nil {
+			if errors.Is(err, io.EOF) {
+				return ""
+			}
+			return err.Error()
+		}
+	}
 }
 
 var (

@@ -176,3 +176,45 @@ func TestLocate(t *testing.T) {
 		t.Errorf("Locate(nil) = %d:%d %q", line, col, msg)
 	}
 }
+
+// yaml.v3 names the line where the enclosing collection starts (counted
+// from 0) for a parser error, not the line of the token it choked on:
+// Locate finds that line.
+func TestLocateSyntaxErrorLine(t *testing.T) {
+	tests := []struct {
+		name, doc string
+		line      int
+	}{
+		{"bad indentation", "version: 1\nsecrets:\n  - name: s\n   runner: [\n", 4},
+		{"bad indentation far from the list's start", "a:\n  - x\n  - y\n  - z\n  - w\n b: 1\n", 6},
+		{"unclosed flow map", "version: 1\nsecrets:\n  - name: s\n    runner: {chain: [A]\n", 4},
+		{"tab", "version: 1\nsecrets:\n\t- name: s\n", 3},
+		{"mapping in a scalar", "a: 1\nb: c: d\n", 2},
+		{"second document", "a: 1\n---\nb: 1\nc: [\n", 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := decodeAll(tt.doc)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			line, _, msg := Locate([]byte(tt.doc), err)
+			if line != tt.line {
+				t.Errorf("Locate = line %d (%q), want %d; yaml said %q", line, msg, tt.line, err)
+			}
+		})
+	}
+}
+
+func decodeAll(doc string) error {
+	dec := yaml.NewDecoder(strings.NewReader(doc))
+	for {
+		var n yaml.Node
+		if err := dec.Decode(&n); err != nil {
+			if err.Error() == "EOF" {
+				return nil
+			}
+			return err
+		}
+	}
+}
