@@ -64,3 +64,40 @@ func TestHelpCommandPrintsItsFlags(t *testing.T) {
 		t.Errorf("help: exit %d, stdout %q", code, out)
 	}
 }
+
+// README's Commands synopsis names every flag each command takes.
+func TestReadmeSynopsisNamesEveryFlag(t *testing.T) {
+	readme := string(mustRead(t, "../../README.md"))
+	_, rest, ok := strings.Cut(readme, "## Commands\n\n```\n")
+	if !ok {
+		t.Fatal("README has no Commands synopsis")
+	}
+	synopsis, _, _ := strings.Cut(rest, "```")
+	// Each command's part: from its "secret-preflight CMD" line to the next.
+	parts := map[string]string{}
+	cur := ""
+	for _, line := range strings.Split(synopsis, "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "secret-preflight" {
+			cur = f[1]
+		}
+		parts[cur] += line + "\n"
+	}
+	h, _ := cleanHarness(t)
+	for _, cmd := range []string{"check", "validate", "init", "token", "merge", "demo", "emulator", "version"} {
+		part, ok := parts[cmd]
+		if !ok {
+			t.Errorf("the synopsis lacks %s", cmd)
+			continue
+		}
+		_, out, errOut := h.run(cmd, "-h")
+		for _, line := range strings.Split(out+errOut, "\n") {
+			if !strings.HasPrefix(line, "  -") {
+				continue
+			}
+			name := strings.Fields(line)[0][1:]
+			if !strings.Contains(part, " -"+name+" ") && !strings.Contains(part, "[-"+name) && !strings.Contains(part, "--"+name) && !strings.Contains(part, "-"+name+"]") {
+				t.Errorf("the synopsis of %s lacks -%s:\n%s", cmd, name, part)
+			}
+		}
+	}
+}
