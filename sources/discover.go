@@ -56,6 +56,13 @@ type Inventory struct {
 	// secrets are grouped as another project's.
 	Unmatched []string
 	NumberErr error
+	// ForeignNumbers maps the number of another project, named by number
+	// in some references, to that project's id, named in others: their
+	// secrets are grouped under the id. ForeignNumberErrs holds, per
+	// project id, why its number could not be learned while references
+	// name numbers of no known project; their secrets are kept apart.
+	ForeignNumbers    map[string]string
+	ForeignNumberErrs map[string]error
 }
 
 // DiscoveredService is one listed service or job, reduced to its template.
@@ -208,7 +215,7 @@ func Discover(ctx context.Context, pol retry.Policy, lister ServiceLister, jobs 
 	})
 	inv.ProjectNumber = knownNumber(home)
 	if unknown := unknownNumbers(home, inv.Services); len(unknown) > 0 {
-		number, err := projectNumber(ctx, pol, secrets, project, lookupCandidates(project, unknown, inv.Services))
+		number, err := projectNumber(ctx, pol, secrets, project, lookupCandidates(project, true, unknown, inv.Services))
 		if err != nil {
 			inv.Unmatched, inv.NumberErr = unknown, err
 		} else {
@@ -216,8 +223,71 @@ func Discover(ctx context.Context, pol retry.Policy, lister ServiceLister, jobs 
 			home[number] = true
 		}
 	}
-	inv.Secrets = groupSecrets(project, home, inv.Services)
+	inv.learnForeignNumbers(ctx, pol, secrets, home)
+	inv.Secrets = groupSecrets(project, home, inv.ForeignNumbers, inv.Services)
 	return inv, nil
+}
+
+// learnForeignNumbers looks up the number of each other project that
+// references name by id, while some references name a project by a number
+// that is not the home project's: projects/222/secrets/jwt and
+// projects/shared/secrets/jwt are one secret when 222 is shared's number.
+// Lookups stop once every such number is placed.
+func (inv *Inventory) learnForeignNumbers(ctx context.Context, pol retry.Policy, secrets SecretGetter, home map[string]bool) {
+	numbers := map[string]bool{}
+	idSet := map[string]bool{}
+	secretRefs(inv.Services, func(proj, _ string) {
+		switch {
+		case proj == "" || home[proj]:
+		case isProjectNumber(proj):
+			numbers[proj] = true
+		default:
+			idSet[proj] = true
+		}
+	})
+	if len(numbers) == 0 || len(idSet) == 0 {
+		return
+	}
+	ids := make([]string, 0, len(idSet))
+	for id := range idSet {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		if len(numbers) == 0 {
+			break
+		}
+		remaining := make([]string, 0, len(numbers))
+		for n := range numbers {
+			remaining = append(remaining, n)
+		}
+		sort.Strings(remaining)
+		number, err := projectNumber(ctx, pol, secrets, id, lookupCandidates(id, false, remaining, inv.Services))
+		if err != nil {
+			if inv.ForeignNumberErrs == nil {
+				inv.ForeignNumberErrs = map[string]error{}
+			}
+			inv.ForeignNumberErrs[id] = err
+			continue
+		}
+		if numbers[number] {
+			if inv.ForeignNumbers == nil {
+				inv.ForeignNumbers = map[string]string{}
+			}
+			inv.ForeignNumbers[number] = id
+			delete(numbers, number)
+		}
+	}
+	// A number now known to be another project's is no longer one that
+	// might be the home project's.
+	inv.Unmatched = slices.DeleteFunc(inv.Unmatched, func(n string) bool { return inv.ForeignNumbers[n] != "" })
+	if len(inv.Unmatched) == 0 {
+		inv.Unmatched, inv.NumberErr = nil, nil
+	}
+	// A failed lookup matters only while a number stays unplaced.
+	if len(numbers) == 0 {
+		inv.ForeignNumberErrs = nil
+	}
 }
 
 // isProjectNumber reports whether a project segment is a number: project
@@ -295,9 +365,10 @@ func unknownNumbers(home map[string]bool, services []*DiscoveredService) []strin
 // lookupCandidates are the secrets, spelt projects/PROJECT/secrets/S, whose
 // GetSecret answer gives the number of project, most telling first: the
 // ids referenced under an unknown number (the answer then also says
-// directly whether it is the same secret), then the ids referenced as the
-// home project's (bare, or spelt with project), each group sorted.
-func lookupCandidates(project string, unknown []string, services []*DiscoveredService) []string {
+// directly whether it is the same secret), then the ids referenced as
+// project's (spelt with project, or bare when project is the home one),
+// each group sorted.
+func lookupCandidates(project string, isHome bool, unknown []string, services []*DiscoveredService) []string {
 	isUnknown := map[string]bool{}
 	for _, n := range unknown {
 		isUnknown[n] = true
@@ -308,7 +379,7 @@ func lookupCandidates(project string, unknown []string, services []*DiscoveredSe
 		case id == "" || strings.Contains(id, "/"):
 		case isUnknown[proj]:
 			numbered[id] = true
-		case proj == "" || proj == project:
+		case (proj == "" && isHome) || proj == project:
 			homed[id] = true
 		}
 	})
@@ -416,7 +487,7 @@ func discoveredService(svc *runpb.Service) (*DiscoveredService, error) {
 
 // groupSecrets collects, per normalised secret, each container's env vars
 // and volume files that read it.
-func groupSecrets(project string, home map[string]bool, services []*DiscoveredService) []*SecretReaders {
+func groupSecrets(project string, home map[string]bool, foreign map[string]string, services []*DiscoveredService) []*SecretReaders {
 	bySecret := map[string]*SecretReaders{}
 	normalise := func(ref string) *SecretReaders {
 		proj, id := project, ref
@@ -425,6 +496,8 @@ func groupSecrets(project string, home map[string]bool, services []*DiscoveredSe
 			proj, id = p[1], p[3]
 			if home[proj] {
 				proj = project
+			} else if id, ok := foreign[proj]; ok {
+				proj = id
 			}
 		}
 		name := "projects/" + proj + "/secrets/" + id

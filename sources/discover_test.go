@@ -470,3 +470,65 @@ func TestDiscoverStuckPageFailsItsListing(t *testing.T) {
 		t.Error("the listing waited for the run's deadline")
 	}
 }
+
+// sharedNumberFixture: x reads another project's secret by number, y the
+// same secret by that project's id.
+const sharedNumberFixture = `
+projects: {p: "100000000001", shared: "100000000222"}
+secrets:
+  - name: projects/shared/secrets/jwt
+services:
+  - name: projects/p/locations/r1/services/x
+    template:
+      containers:
+        - name: c
+          env:
+            - {name: JWT, valueSource: {secretKeyRef: {secret: projects/100000000222/secrets/jwt}}}
+  - name: projects/p/locations/r1/services/y
+    template:
+      containers:
+        - name: c
+          env:
+            - {name: JWT, valueSource: {secretKeyRef: {secret: projects/shared/secrets/jwt}}}
+`
+
+// A number that is another project's, named by id elsewhere, is that
+// project: its number is learned as the home project's is.
+func TestDiscoverLearnsAnotherProjectsNumber(t *testing.T) {
+	fc := discoverFake(t, sharedNumberFixture)
+	inv, err := Discover(context.Background(), testRetry, fc.run, nil, fc.sm, "p", []string{"r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `service r1/x projects/p/locations/r1/services/x
+service r1/y projects/p/locations/r1/services/y
+secret projects/shared/secrets/jwt id=jwt project=shared foreign=true services=2
+  x/c env=[JWT] files=[]
+  y/c env=[JWT] files=[]
+`
+	if got := describeInventory(inv); got != want {
+		t.Errorf("inventory:\n%s\nwant:\n%s", got, want)
+	}
+	if inv.Unmatched != nil || len(inv.ForeignNumberErrs) != 0 {
+		t.Errorf("unmatched %q, foreign errors %v; want none", inv.Unmatched, inv.ForeignNumberErrs)
+	}
+	if n := fc.srv.CallsFor("GetSecret", "projects/shared/secrets/jwt"); n != 1 {
+		t.Errorf("GetSecret on projects/shared/secrets/jwt called %d times, want 1", n)
+	}
+
+	// Denied: kept apart, and the reason is kept for the config's comment.
+	fc = discoverFake(t, sharedNumberFixture)
+	fc.srv.SetFault("GetSecret", "projects/shared/secrets/jwt", codes.PermissionDenied)
+	inv, err = Discover(context.Background(), testRetry, fc.run, nil, fc.sm, "p", []string{"r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.Secrets) != 2 {
+		t.Errorf("a denied lookup merged the secrets:\n%s", describeInventory(inv))
+	}
+	ferr := inv.ForeignNumberErrs["shared"]
+	var ce *CloudError
+	if !errors.As(ferr, &ce) || ce.Code != codes.PermissionDenied || ce.Permission != "secretmanager.secrets.get" {
+		t.Errorf("foreign number error %v, want PermissionDenied naming secretmanager.secrets.get", ferr)
+	}
+}

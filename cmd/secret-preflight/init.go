@@ -302,6 +302,18 @@ func renderInit(inv *sources.Inventory) ([]byte, bool) {
 			inv.Project, initPick(n, "its", "their"), initPick(n, "it is", "one is"), inv.Project)
 		fmt.Fprintf(&b, "# The number of %s could not be looked up: %s\n", inv.Project, initComment(inv.NumberErr.Error()))
 	}
+	foreign := make([]string, 0, len(inv.ForeignNumberErrs))
+	for id := range inv.ForeignNumberErrs {
+		foreign = append(foreign, id)
+	}
+	sort.Strings(foreign)
+	for _, id := range foreign {
+		// Its secrets may be the same as some named by number: say why
+		// they were not merged, so that a person can.
+		fmt.Fprintf(&b, "#\n# The number of project %s could not be looked up, so its secrets are listed apart from\n", id)
+		fmt.Fprintf(&b, "# those references name by a project number; merge them by hand where the number is %s's: %s\n",
+			id, initComment(inv.ForeignNumberErrs[id].Error()))
+	}
 	b.WriteString("version: 1\n")
 	b.WriteString("gcp:\n")
 	fmt.Fprintf(&b, "  project: %s\n", initYAML(inv.Project))

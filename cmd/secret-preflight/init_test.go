@@ -613,3 +613,43 @@ func TestInitSingleReaderRunnerIsActive(t *testing.T) {
 		t.Errorf("want SP101 for reports-token's unset runner variable: %+v", r.Findings)
 	}
 }
+
+// worker reads shared's jwt by number: it is the secret api reads as
+// projects/shared/secrets/jwt once shared's number is learned; when the
+// lookup is refused, the two stay apart and a comment says why.
+func TestInitForeignNumberedReferenceMerged(t *testing.T) {
+	fixture := strings.Replace(initFixture,
+		"            - {name: UPSTREAM_JWT, valueSource: {secretKeyRef: {secret: projects/shared/secrets/jwt}}}",
+		"            - {name: UPSTREAM_JWT, valueSource: {secretKeyRef: {secret: projects/222222222222/secrets/jwt}}}", 1)
+	fixture = strings.Replace(fixture, "\nservices:\n", "\nsecrets:\n  - name: projects/shared/secrets/jwt\nservices:\n", 1)
+	if !strings.Contains(fixture, "projects/222222222222/secrets/jwt") {
+		t.Fatal("fixture rewrite failed")
+	}
+	h := newHarness(t, fixture)
+	code, out, errs := h.run("init", "--project", "stg", "--region", "us-central1,europe-west1")
+	if code != exitOK {
+		t.Fatalf("exit %d; stderr:\n%s", code, errs)
+	}
+	if strings.Contains(out, "222222222222") || !strings.Contains(out, "  # projects/shared/secrets/jwt, read by 2 services\n") {
+		t.Errorf("the numbered spelling of shared's jwt was not merged:\n%s", out)
+	}
+	parseConfig(t, "merged.yaml", out)
+
+	h = newHarness(t, fixture)
+	h.srv.SetFault("GetSecret", "projects/shared/secrets/jwt", codes.PermissionDenied)
+	code, out, errs = h.run("init", "--project", "stg", "--region", "us-central1,europe-west1")
+	if code != exitOK {
+		t.Fatalf("denied: exit %d; stderr:\n%s", code, errs)
+	}
+	for _, want := range []string{
+		"# The number of project shared could not be looked up",
+		"projects/shared/secrets/jwt: PermissionDenied: the caller lacks IAM permission secretmanager.secrets.get",
+		"  # projects/222222222222/secrets/jwt, read by 1 service\n",
+		"  # projects/shared/secrets/jwt, read by 1 service\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("denied: output lacks %q:\n%s", want, out)
+		}
+	}
+	parseConfig(t, "apart.yaml", out)
+}
