@@ -27,7 +27,7 @@ import (
 	"github.com/secret-preflight/secret-preflight/sources"
 )
 
-const initUsage = `usage: secret-preflight init --project P --region R[,R...] [-o FILE [--force]]
+const initUsage = `usage: secret-preflight init --project P --region R[,R...] [-o FILE [--force]] [--timeout 60s]
 
 Lists the Cloud Run services and jobs of project P in each region R, reads
 the Secret Manager secrets their templates use (env secretKeyRefs and secret
