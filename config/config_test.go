@@ -174,6 +174,9 @@ func TestInvalid(t *testing.T) {
 			"4:5: runner has no chain",
 			"6:9: consumer has no chain",
 		}},
+		{"set_secrets_no_project", []string{
+			"8:22: set_secrets entry 2 names its secret by a short id, which needs gcp.project (or write projects/P/secrets/S:VERSION)",
+		}},
 		{"set_secrets_malformed", []string{
 			"6:22: set_secrets entry 1: empty secret name",
 			"8:22: set_secrets entry 1: missing '='",

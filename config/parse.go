@@ -672,8 +672,19 @@ func (p *parser) target(kind ConsumerKind, e entry) (string, bool) {
 		// check would read it the same way and fail with SP102; a
 		// malformed deploy flag is a config error, found without the
 		// network. The messages never quote what follows '='.
-		if _, err := setsecrets.Parse(s); err != nil {
+		set, err := setsecrets.Parse(s)
+		if err != nil {
 			p.errorf(e.val, "%v", err)
+			return "", false
+		}
+		// A bare secret id is read in gcp.project: without one, check
+		// could only fail with SP102, so say it now, like a short
+		// cloudrun name. Entries are named by number, never quoted.
+		if short := set.ShortNames(); len(short) > 0 && p.gcp.Project == "" {
+			if p.gcpBroken {
+				return "", false // gcp: itself is already reported
+			}
+			p.errorf(e.val, "set_secrets entry %d names its secret by a short id, which needs gcp.project (or write projects/P/secrets/S:VERSION)", short[0])
 			return "", false
 		}
 		return s, true

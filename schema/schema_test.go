@@ -108,6 +108,7 @@ var bothReject = map[string]string{
 	"service_kinds.yaml":           "",
 	"set_secrets_empty.yaml":       "",
 	"set_secrets_malformed.yaml":   "",
+	"set_secrets_no_project.yaml":  "",
 	"trim_not_bool.yaml":           "",
 	"two_documents.yaml":           "only because the second document has no secrets (see loader-only/two_documents.yaml)",
 	"unknown_key_consumer.yaml":    "",
@@ -617,7 +618,13 @@ func TestAgreement(t *testing.T) {
 		`"JWT="`, `"JWT jwt:1"`, `"A=s:1.5"`, `"A=s:"`, `"=s:1"`, `"A=:1"`, `"a/b=s"`, `"/k/=s"`, `"/=s"`, `"A B=s"`, `"{}"`, `","`} {
 		add("set_secrets "+v, withService(gcpNone, "{set_secrets: "+v+", chain: [A]}"))
 	}
-	cases = append(cases, agreement{"set_secrets duplicate", withService(gcpNone, `{set_secrets: "A=s:1,A=s:2", chain: [A]}`), true})
+	// A bare secret id is read in gcp.project.
+	for _, v := range []string{`"A=s"`, `"A=projects/p/secrets/s:1"`, `"/k/f=projects/p/secrets/s,B=t:2"`, `"^;^A=s;B=projects/p/secrets/t"`} {
+		for g, gcp := range gcps {
+			add("set_secrets "+v+" gcp "+g, withService(gcp, "{set_secrets: "+v+", chain: [A]}"))
+		}
+	}
+	cases = append(cases, agreement{"set_secrets duplicate", withService(gcpProject, `{set_secrets: "A=s:1,A=s:2", chain: [A]}`), true})
 	for _, v := range []string{`A_B`, `a.b`, `9A`, `"K=value"`, `"K: value"`, `A-B`, `"A B"`, `"ü"`, `"A\nB"`} {
 		add("dotenv key "+v, withRunner(gcpNone, "[{dotenv: {path: .env, key: "+v+"}}]"))
 	}

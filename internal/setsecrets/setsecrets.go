@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -33,6 +34,9 @@ type Env struct {
 	Secret string
 	// Version is latest, a number or an alias.
 	Version string
+	// Entry is the 1-based number of the entry that set it, for messages
+	// that must not quote the entry.
+	Entry int
 }
 
 // Mount is a secret volume: the files under Dir, all of one secret.
@@ -46,6 +50,8 @@ type Mount struct {
 type Item struct {
 	Path    string
 	Version string
+	// Entry is the 1-based number of the entry that mounted it.
+	Entry int
 }
 
 // Set is what a --set-secrets value sets, in the order written.
@@ -78,6 +84,27 @@ func Parse(value string) (Set, error) {
 		}
 	}
 	return b.s, nil
+}
+
+// ShortNames returns, in entry order, the numbers of the entries whose
+// secret is a bare id rather than projects/P/secrets/S: they can only be
+// read with a default project.
+func (s Set) ShortNames() []int {
+	var out []int
+	for _, e := range s.Env {
+		if !strings.HasPrefix(e.Secret, "projects/") {
+			out = append(out, e.Entry)
+		}
+	}
+	for _, m := range s.Mounts {
+		if !strings.HasPrefix(m.Secret, "projects/") {
+			for _, it := range m.Items {
+				out = append(out, it.Entry)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // split returns the non-blank entries, trimmed.
@@ -146,7 +173,7 @@ func (b *builder) add(n int, entry string) error {
 		return fmt.Errorf("sets the same env var as entry %d", prev)
 	}
 	b.envAt[key] = n
-	b.s.Env = append(b.s.Env, Env{Name: key, Secret: name, Version: version})
+	b.s.Env = append(b.s.Env, Env{Name: key, Secret: name, Version: version, Entry: n})
 	return nil
 }
 
@@ -162,7 +189,7 @@ func (b *builder) addMount(n int, file, name, version string) error {
 		return fmt.Errorf("mounts the same file as entry %d", prev)
 	}
 	dir, base := path.Dir(clean), path.Base(clean)
-	item := Item{Path: base, Version: version}
+	item := Item{Path: base, Version: version, Entry: n}
 	if i, ok := b.dirAt[dir]; ok {
 		m := &b.s.Mounts[i]
 		if m.Secret != name {
