@@ -107,23 +107,34 @@ func StaleLatest(ctx context.Context, vt versionTimes, rep *report.Report) ([]*r
 	return out, notes
 }
 
-// UncheckedPairs names must_differ_from pairs that this run could not
-// compare (the other secret left out by --only), so SP150 does not pass
-// silently.
-func UncheckedPairs(cfg *config.Config, rep *report.Report) []string {
+// UncheckedPairs lists the must_differ_from pairs that this run could not
+// compare (the other secret left out by --only), so that SP150 does not
+// pass silently: the report carries them for merge, and a note says so.
+// Ignored is what an unexpired ignore entry for SP150 would set.
+func UncheckedPairs(cfg *config.Config, rep *report.Report, now time.Time) []report.UncheckedPair {
 	in := map[string]bool{}
 	for _, s := range rep.Secrets {
 		in[s.Name] = true
 	}
-	var notes []string
+	var out []report.UncheckedPair
 	for _, s := range cfg.Secrets {
 		for _, other := range s.MustDifferFrom {
 			if in[s.Name] != in[other] {
-				notes = append(notes, fmt.Sprintf("SP150 not checked: %s must differ from %s, but only one of them is in this run (--only)", s.Name, other))
+				// The SP150 this pair may give, through the ignores (an
+				// expired entry's SP170 is the run's own, not this one's).
+				probe := &report.Finding{Code: "SP150", Secret: s.Name}
+				ApplyIgnores(cfg, &report.Report{Findings: []*report.Finding{probe}}, now)
+				out = append(out, report.UncheckedPair{Secret: s.Name, MustDifferFrom: other,
+					File: s.Pos.File, Line: s.Pos.Line, Ignored: probe.Ignored})
 			}
 		}
 	}
-	return notes
+	return out
+}
+
+// UncheckedPairNote is the note for a pair left unchecked.
+func UncheckedPairNote(p report.UncheckedPair) string {
+	return fmt.Sprintf("SP150 not checked: %s must differ from %s, but only one of them is in this run (--only)", p.Secret, p.MustDifferFrom)
 }
 
 // staleNotChecked is the note for a consumer whose version's create time

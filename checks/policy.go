@@ -130,38 +130,87 @@ func weakKey(alg string, v secret.Value) string {
 // mustDiffer reports SP150: two secrets that must differ resolve equal
 // values somewhere (typically staging and production sharing a key).
 func mustDiffer(cfg *config.Config, rep *report.Report) []*report.Finding {
-	bySecret := map[string]*report.Secret{}
-	for _, s := range rep.Secrets {
-		bySecret[s.Name] = s
-	}
+	bySecret := secretsByName(rep)
 	var out []*report.Finding
 	done := map[[2]string]bool{}
 	for _, cs := range cfg.Secrets {
-		a := bySecret[cs.Name]
 		for _, other := range cs.MustDifferFrom {
-			b := bySecret[other]
-			pair := [2]string{min(cs.Name, other), max(cs.Name, other)}
-			if a == nil || b == nil || done[pair] {
-				continue
-			}
-			done[pair] = true
-			if ca, cb, ok := sharedValue(a, b); ok {
-				out = append(out, &report.Finding{
-					Code: "SP150", Severity: report.SevError, Secret: cs.Name, Consumers: []string{ca.ID, cb.ID},
-					Message: fmt.Sprintf("%s must differ from %s, but %s (%s) and %s (%s) hold the same value", cs.Name, other, ca.ID, how(ca), cb.ID, how(cb)),
-					Hint:    "rotate one of them to a fresh key: a key shared across environments lets a token from one be replayed against the other",
-					File:    cs.Pos.File, Line: cs.Pos.Line,
-				})
+			pair := report.UncheckedPair{Secret: cs.Name, MustDifferFrom: other, File: cs.Pos.File, Line: cs.Pos.Line}
+			if f := differPair(bySecret, pair, done, sameValue); f != nil {
+				out = append(out, f)
 			}
 		}
 	}
 	return out
 }
 
-func sharedValue(a, b *report.Secret) (*report.Consumer, *report.Consumer, bool) {
+// MustDifferMerged decides the pairs that shards left unchecked
+// (report.UncheckedPairs) over rep, a merge of those shards: a pair whose
+// two secrets are both in rep is compared by fingerprint (the shards share
+// one fingerprint key) and may give SP150; the others stay unchecked.
+func MustDifferMerged(rep *report.Report, pairs []report.UncheckedPair) ([]*report.Finding, []report.UncheckedPair) {
+	bySecret := secretsByName(rep)
+	var out []*report.Finding
+	var left []report.UncheckedPair
+	done := map[[2]string]bool{}
+	for _, p := range pairs {
+		if bySecret[p.Secret] == nil || bySecret[p.MustDifferFrom] == nil {
+			if !slices.Contains(left, p) {
+				left = append(left, p)
+			}
+			continue
+		}
+		if f := differPair(bySecret, p, done, sameFingerprint); f != nil {
+			f.Ignored = p.Ignored
+			out = append(out, f)
+		}
+	}
+	return out, left
+}
+
+func secretsByName(rep *report.Report) map[string]*report.Secret {
+	m := map[string]*report.Secret{}
+	for _, s := range rep.Secrets {
+		m[s.Name] = s
+	}
+	return m
+}
+
+// differPair is SP150 for one pair, or nil when the pair holds different
+// values, is not all in bySecret, or was decided already (done).
+func differPair(bySecret map[string]*report.Secret, p report.UncheckedPair, done map[[2]string]bool,
+	same func(a, b *report.Consumer) bool) *report.Finding {
+	a, b := bySecret[p.Secret], bySecret[p.MustDifferFrom]
+	key := [2]string{min(p.Secret, p.MustDifferFrom), max(p.Secret, p.MustDifferFrom)}
+	if a == nil || b == nil || done[key] {
+		return nil
+	}
+	done[key] = true
+	ca, cb, ok := sharedValue(a, b, same)
+	if !ok {
+		return nil
+	}
+	return &report.Finding{
+		Code: "SP150", Severity: report.SevError, Secret: p.Secret, Consumers: []string{ca.ID, cb.ID},
+		Message: fmt.Sprintf("%s must differ from %s, but %s (%s) and %s (%s) hold the same value", p.Secret, p.MustDifferFrom, ca.ID, how(ca), cb.ID, how(cb)),
+		Hint:    "rotate one of them to a fresh key: a key shared across environments lets a token from one be replayed against the other",
+		File:    p.File, Line: p.Line,
+	}
+}
+
+// sameValue compares what one run resolved.
+func sameValue(a, b *report.Consumer) bool { return a.Value.Equal(b.Value) }
+
+// sameFingerprint compares consumers read back from reports, which hold
+// no values: under one fingerprint key, equal fingerprints are equal values.
+func sameFingerprint(a, b *report.Consumer) bool {
+	return a.Fingerprint != "" && a.Fingerprint == b.Fingerprint
+}
+
+func sharedValue(a, b *report.Secret, same func(a, b *report.Consumer) bool) (*report.Consumer, *report.Consumer, bool) {
 	for _, ca := range a.Consumers {
 		for _, cb := range b.Consumers {
-			if ca.Resolved && cb.Resolved && ca.Value.Equal(cb.Value) {
+			if ca.Resolved && cb.Resolved && same(ca, cb) {
 				return ca, cb, true
 			}
 		}

@@ -36,6 +36,9 @@ type Shard struct {
 //     fingerprint: two shards that each agree internally can disagree with
 //     each other. Other findings are the shards' own (they concern one
 //     consumer or pair within a shard), once each.
+//   - must_differ_from pairs a shard could not check (unchecked_pairs:
+//     the other secret was in another shard) are compared by fingerprint
+//     once both secrets are joined, and may give SP150.
 //   - failOn empty means the strictest threshold the shards ran with.
 func Merge(shards []Shard, failOn string) (*report.Report, error) {
 	if len(shards) == 0 {
@@ -56,6 +59,7 @@ func Merge(shards []Shard, failOn string) (*report.Report, error) {
 	}
 	secrets := map[string]*origin{}
 	var configs []string
+	var pairs []report.UncheckedPair
 	// renamed[shard][secret\x00id] is the id a shard's consumer got.
 	renamed := make([]map[string]string, len(shards))
 	for i, sh := range shards {
@@ -97,6 +101,11 @@ func Merge(shards []Shard, failOn string) (*report.Report, error) {
 		// A shard's "nothing was compared" note about a secret is decided
 		// again below, over the joined consumers.
 		stale := map[string]bool{}
+		// So is its note about a must_differ_from pair it could not check.
+		for _, p := range r.UncheckedPairs {
+			stale[checks.UncheckedPairNote(p)] = true
+			pairs = append(pairs, p)
+		}
 		for _, s := range r.Secrets {
 			if note, ok := checks.NothingCompared(s); ok {
 				stale[note] = true
@@ -174,6 +183,19 @@ func Merge(shards []Shard, failOn string) (*report.Report, error) {
 				"%s: consumers from different shards were compared by fingerprint only; whether their values differ only by whitespace or encoding (SP110, SP111) is checked within a shard",
 				s.Name))
 		}
+	}
+	// SP150 for the pairs the shards split: compared by fingerprint now
+	// that both secrets are here; still unchecked otherwise.
+	sp150, left := checks.MustDifferMerged(out, pairs)
+	for _, f := range sp150 {
+		if k := findingKey(f); !seen[k] {
+			seen[k] = true
+			out.Findings = append(out.Findings, f)
+		}
+	}
+	out.UncheckedPairs = left
+	for _, p := range left {
+		out.Notes = append(out.Notes, checks.UncheckedPairNote(p))
 	}
 	out.Notes = dedupe(out.Notes)
 	out.Finish(failOn)

@@ -212,7 +212,10 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*report.Report,
 	rep.Notes = append(rep.Notes, notes...)
 	rep.Findings = append(rep.Findings, checks.Run(cfg, rep, opts.Fingerprints)...)
 	probe(ctx, cfg, rep, opts.Prober)
-	rep.Notes = append(rep.Notes, checks.UncheckedPairs(cfg, rep)...)
+	rep.UncheckedPairs = checks.UncheckedPairs(cfg, rep, opts.Now)
+	for _, p := range rep.UncheckedPairs {
+		rep.Notes = append(rep.Notes, checks.UncheckedPairNote(p))
+	}
 	rep.Notes = dedupe(rep.Notes)
 	checks.ApplyIgnores(cfg, rep, opts.Now)
 	for _, s := range rep.Secrets {

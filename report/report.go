@@ -67,6 +67,23 @@ type Report struct {
 	// stale (a reconciling service, a check that lacked a permission).
 	// They are not findings: they have no code and do not fail the run.
 	Notes []string `json:"notes,omitempty"`
+	// UncheckedPairs are must_differ_from pairs this run could not
+	// compare because only one of the two secrets was in it (--only):
+	// merge compares them once both shards are joined.
+	UncheckedPairs []UncheckedPair `json:"unchecked_pairs,omitempty"`
+}
+
+// UncheckedPair is a must_differ_from pair (SP150) left unchecked.
+type UncheckedPair struct {
+	// Secret is the secret whose must_differ_from names MustDifferFrom.
+	Secret         string `json:"secret"`
+	MustDifferFrom string `json:"must_differ_from"`
+	// File and Line point at Secret's entry in the config.
+	File string `json:"file,omitempty"`
+	Line int    `json:"line,omitempty"`
+	// Ignored is the reason of an ignore entry that would silence the
+	// SP150 this pair may give.
+	Ignored string `json:"ignored,omitempty"`
 }
 
 // Secret is one logical secret and its consumers.

@@ -127,6 +127,58 @@ func TestMergeShardsSplitByOnly(t *testing.T) {
 	}
 }
 
+// must_differ_from across shards split by --only: neither shard can
+// compare the pair; the merge does, by fingerprint, and drops the
+// shards' "not checked" note.
+func TestMergeChecksMustDifferAcrossShards(t *testing.T) {
+	cfg := "version: 1\nsecrets:\n" +
+		"  - name: stg\n    must_differ_from: [prod]\n    runner: {chain: [STG_KEY]}\n" +
+		"  - name: prod\n    runner: {chain: [PROD_KEY]}\n"
+	for _, tc := range []struct {
+		name     string
+		prod     string
+		wantExit int
+	}{{"equal", keyV2, exitFindings}, {"different", keyV1, exitOK}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newShardHarness(t)
+			h.env["STG_KEY"], h.env["PROD_KEY"] = keyV2, tc.prod
+			stg := h.shard("stg", cfg, exitOK, "--only", "stg")
+			prod := h.shard("prod", cfg, exitOK, "--only", "prod")
+			var shard report.Report
+			if err := json.Unmarshal(mustRead(t, stg), &shard); err != nil {
+				t.Fatal(err)
+			}
+			if want := []report.UncheckedPair{{Secret: "stg", MustDifferFrom: "prod", File: shard.UncheckedPairs[0].File, Line: 3}}; !slices.Equal(shard.UncheckedPairs, want) {
+				t.Errorf("shard unchecked_pairs %+v, want %+v", shard.UncheckedPairs, want)
+			}
+			code, r, errs := h.merge(stg, prod)
+			if code != tc.wantExit {
+				t.Fatalf("merge: exit %d, want %d\n%s", code, tc.wantExit, errs)
+			}
+			f := findingCodes(r)["SP150"]
+			if (f != nil) != (tc.wantExit == exitFindings) {
+				t.Errorf("SP150 %+v, want one: %v", f, tc.wantExit == exitFindings)
+			}
+			if f != nil && (f.Secret != "stg" || !slices.Equal(f.Consumers, []string{"runner", "runner"}) || f.Line != 3) {
+				t.Errorf("SP150 %+v", f)
+			}
+			for _, n := range r.Notes {
+				if strings.Contains(n, "SP150 not checked") {
+					t.Errorf("merged report keeps the note %q", n)
+				}
+			}
+			if len(r.UncheckedPairs) != 0 {
+				t.Errorf("merged unchecked_pairs %+v, want none", r.UncheckedPairs)
+			}
+			// One shard on its own still cannot tell.
+			_, r, _ = h.merge(stg)
+			if len(r.UncheckedPairs) != 1 || !slices.ContainsFunc(r.Notes, func(n string) bool { return strings.Contains(n, "SP150 not checked") }) {
+				t.Errorf("one shard merged: pairs %+v notes %q", r.UncheckedPairs, r.Notes)
+			}
+		})
+	}
+}
+
 // Each shard agrees on its own; together they do not. The merge compares
 // the joined consumers again rather than concatenating verdicts.
 func TestMergeDisagreementAcrossShards(t *testing.T) {
