@@ -49,6 +49,10 @@ func (e *TagNotFoundError) Error() string {
 //
 // A revision's percent is its whole share: the sum of every entry that
 // routes to it (a revision may be both LATEST and named, or tagged).
+//
+// While the service is reconciling, the revisions its traffic spec routes
+// to are added (without a tag), at their current share: a deploy under way
+// must not hide the revision about to serve.
 func SelectRevisions(svc *runpb.Service, tag string) ([]RevisionShare, error) {
 	percent := map[string]int{}
 	var tagged []string
@@ -87,12 +91,30 @@ func SelectRevisions(svc *runpb.Service, tag string) ([]RevisionShare, error) {
 		}
 		return out, nil
 	}
-	if len(percent) == 0 {
+	// While the service reconciles, the statuses may be stale: the
+	// revisions its traffic spec is moving to are about to serve, so they
+	// are consumers too, at the share they actually have now (0 for one
+	// not serving yet). A LATEST target moves to the latest created
+	// revision once it is ready.
+	desired := map[string]bool{}
+	if svc.GetReconciling() {
+		for _, t := range svc.GetTraffic() {
+			if rev := targetRevision(svc, t); rev != "" && t.GetPercent() > 0 {
+				desired[rev] = true
+			}
+		}
+	}
+	if len(percent) == 0 && len(desired) == 0 {
 		return nil, fmt.Errorf("%s: no revision serves traffic (traffic_statuses has no entry with percent > 0)", svc.GetName())
 	}
-	out := make([]RevisionShare, 0, len(percent))
+	out := make([]RevisionShare, 0, len(percent)+len(desired))
 	for r, p := range percent {
 		out = append(out, RevisionShare{Revision: r, Percent: p})
+	}
+	for r := range desired {
+		if _, ok := percent[r]; !ok {
+			out = append(out, RevisionShare{Revision: r})
+		}
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Percent != out[j].Percent {
@@ -112,6 +134,24 @@ func statusRevision(svc *runpb.Service, t *runpb.TrafficTargetStatus) string {
 		rev = path.Base(svc.GetLatestReadyRevision())
 	}
 	if rev == "." || rev == "/" {
+		return ""
+	}
+	return rev
+}
+
+// targetRevision is the short revision name a traffic spec target routes
+// to once applied. A LATEST target follows the latest revision once it is
+// ready: while the service reconciles, that is the latest created one.
+func targetRevision(svc *runpb.Service, t *runpb.TrafficTarget) string {
+	rev := t.GetRevision()
+	if t.GetType() == runpb.TrafficTargetAllocationType_TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST || rev == "" {
+		rev = svc.GetLatestCreatedRevision()
+		if rev == "" {
+			rev = svc.GetLatestReadyRevision()
+		}
+		rev = path.Base(rev)
+	}
+	if rev == "." || rev == "/" || rev == "" {
 		return ""
 	}
 	return rev

@@ -49,4 +49,28 @@ func TestSelectRevisions(t *testing.T) {
 	if _, err := SelectRevisions(&runpb.Service{Name: "s"}, ""); err == nil {
 		t.Error("a service with no traffic must fail")
 	}
+	// Reconciling: the spec's targets join the statuses' revisions, at
+	// their current share; LATEST in the spec is the latest created one.
+	moving := &runpb.Service{
+		Name:                  "projects/p/locations/r/services/api",
+		Reconciling:           true,
+		LatestReadyRevision:   "projects/p/locations/r/services/api/revisions/api-1",
+		LatestCreatedRevision: "projects/p/locations/r/services/api/revisions/api-3",
+		TrafficStatuses:       []*runpb.TrafficTargetStatus{{Type: latest, Percent: 100}},
+		Traffic: []*runpb.TrafficTarget{
+			{Type: latest, Percent: 50},
+			{Type: named, Revision: "api-2", Percent: 50},
+			{Type: named, Revision: "api-9", Percent: 0, Tag: "e2e"},
+		},
+	}
+	if got, err := SelectRevisions(moving, ""); err != nil || fmt.Sprint(got) != "[{api-1 100} {api-2 0} {api-3 0}]" {
+		t.Errorf("reconciling: %v, %v", got, err)
+	}
+	if got, err := SelectRevisions(moving, "e2e"); err == nil {
+		t.Errorf("reconciling, tag only in the spec: %v; the tag is not served yet", got)
+	}
+	moving.Reconciling = false
+	if got, err := SelectRevisions(moving, ""); err != nil || fmt.Sprint(got) != "[{api-1 100}]" {
+		t.Errorf("settled: the spec is applied, statuses say what serves: %v, %v", got, err)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -46,6 +47,42 @@ revisions:
 		t.Error("read a revision that serves no traffic")
 	}
 	if len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "reconciling") {
+		t.Errorf("a reconciling service must be noted: %q", r.Notes)
+	}
+}
+
+// A reconciling service's traffic_statuses may be stale: the revision its
+// traffic spec is moving to is a consumer too, so a disagreement there is
+// SP100 and not just a note.
+func TestReconcilingServiceChecksTheRevisionItMovesTo(t *testing.T) {
+	fx := concat(secretsFixture, `services:
+  - name: projects/stg/locations/us-central1/services/api
+    latestReadyRevision: projects/stg/locations/us-central1/services/api/revisions/api-00001-old
+    latestCreatedRevision: projects/stg/locations/us-central1/services/api/revisions/api-00002-new
+    reconciling: true
+    trafficStatuses:
+      - {type: TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST, percent: 100}
+    traffic:
+      - {type: TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST, percent: 100}
+revisions:
+  - name: projects/stg/locations/us-central1/services/api/revisions/api-00001-old
+`+envVersion("2")+`
+  - name: projects/stg/locations/us-central1/services/api/revisions/api-00002-new
+`+envVersion("1"))
+	h := newHarness(t, fx)
+	cfg := h.write("c.yaml", cfgFor("[{secretmanager: jwt/versions/2}]", "{cloudrun: api, chain: [JWT_SECRET]}"))
+	code, r, errs := h.checkJSON(cfg)
+	if code != exitFindings {
+		t.Fatalf("exit %d, want 1: %s %+v", code, errs, r.Findings)
+	}
+	c := consumerByID(t, r, "cloudrun:api@api-00002-new/app")
+	if c.TrafficPercent != 0 || c.Version != "1" {
+		t.Errorf("the revision being rolled out: %+v", c)
+	}
+	if f := findingCodes(r)["SP100"]; f == nil || !slices.Contains(f.Consumers, c.ID) {
+		t.Errorf("SP100 must name the revision being rolled out: %+v", f)
+	}
+	if !slices.ContainsFunc(r.Notes, func(n string) bool { return strings.Contains(n, "reconciling") }) {
 		t.Errorf("a reconciling service must be noted: %q", r.Notes)
 	}
 }
