@@ -176,8 +176,9 @@ func versionCause(gs []*group, sec string) (cause, hint string) {
 		}
 		hint += "; " + pin
 	case olderThan(ov, rv):
-		hint = fmt.Sprintf("the runner reads %s, newer than what %s read: redeploy them with that version pinned (gcloud run services update SERVICE --update-secrets VAR=%s:%s), or %s",
-			versionWord(rv), strings.Join(idsOf(others), ", "), path.Base(sec), rv[len(rv)-1], pin)
+		hint = fmt.Sprintf("the runner reads %s, newer than what %s read: redeploy them with that version pinned (%s), or %s",
+			versionWord(rv), strings.Join(idsOf(others), ", "),
+			changeCommands(others, fmt.Sprintf("--update-secrets VAR=%s:%s", path.Base(sec), rv[len(rv)-1])), pin)
 	default:
 		hint = pin
 	}

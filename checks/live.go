@@ -16,7 +16,11 @@ import (
 type Deployed struct {
 	// ID is the consumer id without the container part, e.g.
 	// cloudrun:api@api-00042-abc or manifest:deploy/api.yaml.
-	ID         string
+	ID string
+	// Kind and Target are the consumer's (config.ConsumerKind, the full
+	// service or job name, the manifest path): what the hints name.
+	Kind       string
+	Target     string
 	Secret     string
 	File       string
 	Line       int
@@ -45,9 +49,10 @@ func ForbiddenEnv(pol config.Policy, ds []Deployed) []*report.Finding {
 				done[id+"\x00"+e.Name] = true
 				out = append(out, &report.Finding{
 					Code: "SP141", Severity: report.SevError, Secret: d.Secret, Consumers: []string{id},
-					Message: fmt.Sprintf("%s sets %s, which policy.forbid_service_env forbids on deployed services", id, e.Name),
-					Hint:    "remove the variable from the service (gcloud run services update SERVICE --remove-env-vars " + e.Name + "); test bypasses belong in local test setups, never in a deployed environment",
-					File:    d.File, Line: d.Line,
+					Message: fmt.Sprintf("%s sets %s, which policy.forbid_service_env forbids on anything deployed", id, e.Name),
+					Hint: fmt.Sprintf("remove the variable from the %s (%s); test bypasses belong in local test setups, never in a deployed environment",
+						whatKind(d.Kind), changeCommand(d.Kind, d.Target, "--remove-env-vars "+e.Name)),
+					File: d.File, Line: d.Line,
 				})
 			}
 		}
@@ -99,7 +104,7 @@ func StaleLatest(ctx context.Context, vt versionTimes, rep *report.Report) ([]*r
 				Code: "SP131", Severity: report.SevWarning, Secret: s.Name, Consumers: []string{c.ID},
 				Message: fmt.Sprintf("%s reads %s at latest, which is now version %s, created %s, after the revision (%s): instances started before then may still hold an older version",
 					c.ID, c.Ref, c.Version, verCreated.UTC().Format(time.RFC3339), revCreated.UTC().Format(time.RFC3339)),
-				Hint: "deploy a new revision (e.g. gcloud run services update SERVICE --update-secrets ...) so every instance restarts on the current version, and pin versions to make rotations explicit",
+				Hint: "deploy a new revision (e.g. " + changeCommand(c.Kind, c.Target, "--update-secrets ...") + ") so every instance restarts on the current version, and pin versions to make rotations explicit",
 				File: c.File, Line: c.Line,
 			})
 		}

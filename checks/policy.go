@@ -56,8 +56,8 @@ func perConsumer(s *report.Secret, cs *config.Secret, pol config.Policy) []*repo
 		}
 		if c.Kind != "runner" && c.Via == "env" && c.Version == "" {
 			add(c, "SP140", report.SevWarning,
-				fmt.Sprintf("%s: %s is a plain env value in the service config, visible to anyone with run.services.get", c.ID, strings.TrimSuffix(c.Ref, " (plain value)")),
-				"move the value to Secret Manager and reference it (--set-secrets NAME=SECRET:VERSION)")
+				fmt.Sprintf("%s: %s is a plain env value in the %s config, visible to anyone with %s", c.ID, strings.TrimSuffix(c.Ref, " (plain value)"), whatKind(c.Kind), readPermission(c.Kind)),
+				"move the value to Secret Manager and reference it ("+changeCommand(c.Kind, c.Target, "--set-secrets NAME=SECRET:VERSION")+")")
 		}
 	}
 	// One finding for all unpinned readers of a secret: it is advice, and

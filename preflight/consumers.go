@@ -29,7 +29,7 @@ func expandJob(ctx context.Context, cfg *config.Config, c *config.Consumer, opts
 	base := &report.Consumer{ID: id, Kind: string(c.Kind), Target: name}
 	return expansion{
 		consumers: resolveWorkload(ctx, opts.Resolver, sources.ProjectOf(name), w, c, base),
-		deployed:  []checks.Deployed{{ID: id, Containers: w.Containers}},
+		deployed:  []checks.Deployed{{ID: id, Kind: string(c.Kind), Target: name, Containers: w.Containers}},
 	}
 }
 

@@ -286,7 +286,7 @@ func expand(ctx context.Context, cfg *config.Config, c *config.Consumer, opts Op
 		fill(rc, opts.Resolver.Container(ctx, cfg.GCP.Project, ctr, c.Chain), c.Trim)
 		return expansion{
 			consumers: []*report.Consumer{rc},
-			deployed:  []checks.Deployed{{ID: id, Containers: []sources.Container{ctr}}},
+			deployed:  []checks.Deployed{{ID: id, Kind: string(c.Kind), Containers: []sources.Container{ctr}}},
 		}
 	}
 	return expansion{consumers: []*report.Consumer{failed(c, string(c.Kind), c.Target, fmt.Errorf("unknown consumer kind %q", c.Kind))}}
@@ -323,7 +323,7 @@ func expandCloudRun(ctx context.Context, cfg *config.Config, c *config.Consumer,
 			exp.consumers = append(exp.consumers, &rc)
 			continue
 		}
-		exp.deployed = append(exp.deployed, checks.Deployed{ID: base.ID, Containers: w.Containers})
+		exp.deployed = append(exp.deployed, checks.Deployed{ID: base.ID, Kind: string(c.Kind), Target: name, Containers: w.Containers})
 		if lacking[w.Revision] {
 			// Not a consumer only when nothing in it reads the chain: a
 			// container that does (the named one was renamed) makes it an
@@ -358,7 +358,7 @@ func expandManifest(ctx context.Context, cfg *config.Config, c *config.Consumer,
 		base := &report.Consumer{ID: id, Kind: string(c.Kind), Target: c.Target}
 		exp.consumers = append(exp.consumers, resolveWorkload(ctx, opts.Resolver, cfg.GCP.Project, w, c, base)...)
 		exp.problems = append(exp.problems, w.Problems...)
-		exp.deployed = append(exp.deployed, checks.Deployed{ID: id, Containers: w.Containers})
+		exp.deployed = append(exp.deployed, checks.Deployed{ID: id, Kind: string(c.Kind), Target: c.Target, Containers: w.Containers})
 	}
 	return exp
 }

@@ -150,6 +150,20 @@ policy:
 	if f := codes["SP140"]; f == nil || !strings.Contains(f.Message, "LEGACY_KEY") {
 		t.Errorf("want SP140 for the job's plain-text key: %+v", f)
 	}
+	// A job's hints name the jobs command and permission, not the services'.
+	job := "gcloud run jobs update db-migrate --project stg --region us-central1 "
+	for code, want := range map[string]string{
+		"SP100": job + "--update-secrets VAR=jwt:2",
+		"SP141": job + "--remove-env-vars E2E_TESTING",
+		"SP140": job + "--set-secrets NAME=SECRET:VERSION",
+	} {
+		if f := codes[code]; f == nil || !strings.Contains(f.Hint, want) || strings.Contains(f.Hint+f.Message, "services") {
+			t.Errorf("%s hint for a job: want %q, no services:\n%+v", code, want, f)
+		}
+	}
+	if f := codes["SP140"]; f == nil || !strings.Contains(f.Message, "in the job config, visible to anyone with run.jobs.get") {
+		t.Errorf("SP140 for a job names the jobs permission: %+v", f)
+	}
 	// Two consumers name db-migrate: it is read once.
 	if n := h.srv.CallsFor("GetJob", "projects/stg/locations/us-central1/jobs/db-migrate"); n != 1 {
 		t.Errorf("GetJob on db-migrate called %d times, want 1", n)
