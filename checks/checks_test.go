@@ -341,3 +341,46 @@ func TestSP130NamesEachConsumerOnceWhateverItsKind(t *testing.T) {
 		t.Errorf("SP130 lists a revision twice: %+v", f)
 	}
 }
+
+// SP130's hint says when latest is read, which depends on how it is read:
+// at instance start (env var), on every read (volume), per execution (job).
+func TestUnpinnedHintByWayOfReading(t *testing.T) {
+	latest := func(id, via string) *report.Consumer {
+		c := consumer(id, via, key)
+		c.Requested, c.Version = "latest", "2"
+		return c
+	}
+	for name, tc := range map[string]struct {
+		consumers []*report.Consumer
+		want      []string
+		not       []string
+	}{
+		"env":    {[]*report.Consumer{latest("cloudrun:api@r1/app", "env")}, []string{"when an instance starts"}, []string{"volume", "job"}},
+		"volume": {[]*report.Consumer{latest("cloudrun:api@r1/app", "file")}, []string{"whenever the file is read"}, []string{"instance starts", "job"}},
+		"job":    {[]*report.Consumer{latest("cloudrun_job:migrate/app", "env")}, []string{"next execution"}, []string{"instance starts", "volume"}},
+		"mixed": {[]*report.Consumer{latest("cloudrun_job:migrate/app", "file"), latest("manifest:m.yaml/app", "env")},
+			[]string{"next execution", "when an instance starts"}, []string{"volume"}},
+	} {
+		r := runChecks(t, &config.Config{Secrets: []*config.Secret{{Name: "s"}}}, &report.Secret{Name: "s", Consumers: tc.consumers})
+		var f *report.Finding
+		for _, x := range r.Findings {
+			if x.Code == "SP130" {
+				f = x
+			}
+		}
+		if f == nil {
+			t.Errorf("%s: no SP130 in %v", name, codes(r))
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(f.Hint, w) {
+				t.Errorf("%s: hint %q lacks %q", name, f.Hint, w)
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(f.Hint, w) {
+				t.Errorf("%s: hint %q says %q", name, f.Hint, w)
+			}
+		}
+	}
+}

@@ -64,7 +64,7 @@ func perConsumer(s *report.Secret, cs *config.Secret, pol config.Policy) []*repo
 	// one line per revision would drown the errors.
 	if len(unpinned) > 0 {
 		f := &report.Finding{Code: "SP130", Severity: report.SevInfo, Secret: s.Name, File: unpinned[0].File, Line: unpinned[0].Line,
-			Hint: "pin a version number so a rotation is a deploy you can see; Cloud Run reads latest when an instance starts, so instances may disagree after a rotation"}
+			Hint: unpinnedHint(unpinned)}
 		var parts []string
 		for _, c := range unpinned {
 			// A tagged and an untagged route to one revision are one
@@ -238,4 +238,31 @@ func ApplyIgnores(cfg *config.Config, rep *report.Report, now time.Time) {
 			}
 		}
 	}
+}
+
+// unpinnedHint is SP130's hint: when `latest` is read depends on how the
+// consumer reads it, so the reason to pin is said for each way present.
+func unpinnedHint(cs []*report.Consumer) string {
+	var env, file, job bool
+	for _, c := range cs {
+		switch {
+		case c.Kind == string(config.KindCloudRunJob):
+			job = true
+		case c.Via == string(config.LinkFile):
+			file = true
+		default:
+			env = true
+		}
+	}
+	var why []string
+	if env {
+		why = append(why, "Cloud Run reads an env var's latest when an instance starts, so instances may disagree after a rotation")
+	}
+	if file {
+		why = append(why, "a secret volume reads latest whenever the file is read, so a rotation reaches running instances at once, before anything tested it")
+	}
+	if job {
+		why = append(why, "a job reads latest when an execution starts, so the next execution takes whatever version is current then")
+	}
+	return "pin a version number so a rotation is a deploy you can see; " + strings.Join(why, "; ")
 }
