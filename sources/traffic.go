@@ -57,9 +57,13 @@ func SelectRevisions(svc *runpb.Service, tag string) ([]RevisionShare, error) {
 	percent := map[string]int{}
 	var tagged []string
 	tags := map[string]bool{}
+	unready := 0 // the share of LATEST entries while no revision is ready
 	for _, t := range svc.GetTrafficStatuses() {
 		rev := statusRevision(svc, t)
 		if rev == "" {
+			if t.GetType() == runpb.TrafficTargetAllocationType_TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST {
+				unready += int(t.GetPercent())
+			}
 			continue
 		}
 		if t.GetPercent() > 0 {
@@ -103,6 +107,9 @@ func SelectRevisions(svc *runpb.Service, tag string) ([]RevisionShare, error) {
 				desired[rev] = true
 			}
 		}
+	}
+	if len(percent) == 0 && len(desired) == 0 && unready > 0 {
+		return nil, fmt.Errorf("%s: no revision serves traffic: the LATEST traffic entry (%d%%) names no ready revision (the service has no ready revision: latest_ready_revision is empty)", svc.GetName(), unready)
 	}
 	if len(percent) == 0 && len(desired) == 0 {
 		return nil, fmt.Errorf("%s: no revision serves traffic (traffic_statuses has no entry with percent > 0)", svc.GetName())

@@ -73,4 +73,11 @@ func TestSelectRevisions(t *testing.T) {
 	if got, err := SelectRevisions(moving, ""); err != nil || fmt.Sprint(got) != "[{api-1 100}]" {
 		t.Errorf("settled: the spec is applied, statuses say what serves: %v, %v", got, err)
 	}
+	// A LATEST entry with no ready revision: the entry is there, the
+	// revision is not, and the error says so.
+	noReady := &runpb.Service{Name: "s", TrafficStatuses: []*runpb.TrafficTargetStatus{{Type: latest, Percent: 100}}}
+	if _, err := SelectRevisions(noReady, ""); err == nil ||
+		err.Error() != "s: no revision serves traffic: the LATEST traffic entry (100%) names no ready revision (the service has no ready revision: latest_ready_revision is empty)" {
+		t.Errorf("LATEST with no ready revision: %v", err)
+	}
 }
