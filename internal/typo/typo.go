@@ -5,6 +5,7 @@ package typo
 import (
 	"sort"
 	"strings"
+	"unicode"
 )
 
 // Distance is the optimal string alignment distance: Levenshtein plus
@@ -41,7 +42,9 @@ func Distance(a, b string) int {
 // characters, three beyond), or has the same words (split at '_', '-' and
 // '.') reordered or with one word more or less, sharing at least two:
 // STAGING_JWT_SECRET for JWT_SECRET_STAGING, JWT_SECRET for
-// JWT_SECRET_STAGNG. want itself and the names in skip are never returned.
+// JWT_SECRET_STAGNG. want itself and the names in skip are never returned,
+// nor names shorter than three characters or without a letter or digit
+// (the shell's `_`), and an edit-distance match must keep most of the name.
 func Near(want string, have, skip []string, max int) []string {
 	type hit struct {
 		name  string
@@ -76,6 +79,9 @@ func Near(want string, have, skip []string, max int) []string {
 
 // nearness scores how close b is to a (lower is closer).
 func nearness(a, b string) (int, bool) {
+	if !nameLike(b) {
+		return 0, false
+	}
 	la, lb := strings.ToUpper(a), strings.ToUpper(b)
 	if la == lb {
 		return 0, true
@@ -87,7 +93,9 @@ func nearness(a, b string) (int, bool) {
 	case n > 5:
 		limit = 2
 	}
-	if d := Distance(la, lb); d <= limit {
+	// The edits must leave most of the name: B is one edit from A, and
+	// neither is a misspelling of the other.
+	if d := Distance(la, lb); d <= limit && 3*d <= min(len([]rune(la)), len([]rune(lb))) {
 		return d, true
 	}
 	wa, wb := words(la), words(lb)
@@ -105,6 +113,13 @@ func nearness(a, b string) (int, bool) {
 		return 5, true // one word more or less: a suffix like _STAGING
 	}
 	return 0, false
+}
+
+// nameLike reports whether s can be worth suggesting: at least three
+// characters, one of them a letter or digit. The shell's `_` (its last
+// argument) and the like are in every environment and mean nothing.
+func nameLike(s string) bool {
+	return len([]rune(s)) >= 3 && strings.IndexFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0
 }
 
 func words(s string) map[string]int {

@@ -6,7 +6,7 @@ import (
 )
 
 func TestNear(t *testing.T) {
-	env := []string{"PATH", "HOME", "GITHUB_TOKEN", "JWT_SECRET", "JWT_SECRET_STAGNG", "jwt_secret_staging",
+	env := []string{"_", "__", "A", "B", "AB", "OLDPWD", "PWD", "SHLVL", "PATH", "HOME", "GITHUB_TOKEN", "JWT_SECRET", "JWT_SECRET_STAGNG", "jwt_secret_staging",
 		"STAGING_JWT_SECRET", "JWT_SECRET_PRODUCTION_KEY", "API_KEY", "SECRET"}
 	for _, tc := range []struct {
 		want string
@@ -21,6 +21,12 @@ func TestNear(t *testing.T) {
 		// One shared word is not enough; two extra words are too many.
 		{"API_TOKEN", nil, nil},
 		{"JWT_SECRET_PROD", nil, []string{"JWT_SECRET"}},
+		// Short names and the shell's `_` are not typos of anything.
+		{"A", nil, nil},
+		{"K", nil, nil},
+		{"AB", nil, nil},
+		{"KEY", nil, nil},
+		{"PAT", nil, []string{"PATH"}},
 	} {
 		if got := Near(tc.want, env, tc.skip, 3); !slices.Equal(got, tc.got) {
 			t.Errorf("Near(%s, skip %v) = %q, want %q", tc.want, tc.skip, got, tc.got)
