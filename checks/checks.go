@@ -122,7 +122,10 @@ func unresolved(s *report.Secret, cs *config.Secret) []*report.Finding {
 			if hasSuggestion(c.Skipped) {
 				f.Hint = "a name looks misspelt (see \"did you mean\"): rename the variable where it is set, or fix the name in the chain, so both sides use one spelling; or " + f.Hint
 			}
-		case c.ErrorCode == "FailedPrecondition":
+		case c.ErrorCode == "FailedPrecondition" && c.Via != string(config.LinkExec):
+			// A disabled or destroyed version. An exec link refused for
+			// want of --allow-exec is a FailedPrecondition of the run's
+			// own, and SP102 (DESIGN.md section 7).
 			f.Code = "SP132"
 			f.Message = fmt.Sprintf("%s: link %d (%s): %s", c.ID, c.Link, c.Ref, c.Error)
 			f.Hint = unusableVersionHint(c)

@@ -192,9 +192,10 @@ func differPair(bySecret map[string]*report.Secret, p report.UncheckedPair, done
 	}
 	return &report.Finding{
 		Code: "SP150", Severity: report.SevError, Secret: p.Secret, Consumers: []string{ca.ID, cb.ID},
-		Message: fmt.Sprintf("%s must differ from %s, but %s (%s) and %s (%s) hold the same value", p.Secret, p.MustDifferFrom, ca.ID, how(ca), cb.ID, how(cb)),
-		Hint:    "rotate one of them to a fresh key: a key shared across environments lets a token from one be replayed against the other",
-		File:    p.File, Line: p.Line,
+		Message: fmt.Sprintf("%s must differ from %s, but %s of %s (%s) and %s of %s (%s) hold the same value",
+			p.Secret, p.MustDifferFrom, ca.ID, p.Secret, how(ca), cb.ID, p.MustDifferFrom, how(cb)),
+		Hint: "rotate one of them to a fresh key: a key shared across environments lets a token from one be replayed against the other",
+		File: p.File, Line: p.Line,
 	}
 }
 

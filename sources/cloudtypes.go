@@ -112,6 +112,16 @@ type ClientError struct {
 func (e *ClientError) Error() string { return "connecting to " + e.API + ": " + e.Err.Error() }
 func (e *ClientError) Unwrap() error { return e.Err }
 
+// ExecRefusedError is an exec link not run for want of --allow-exec. It
+// reads as a FailedPrecondition (CodeOf): the run was not allowed to.
+type ExecRefusedError struct {
+	Ref string // the link's argv as the report shows it
+}
+
+func (e *ExecRefusedError) Error() string {
+	return fmt.Sprintf("exec link %s refused: pass --allow-exec to run commands (never for a config from a pull request)", e.Ref)
+}
+
 // CodeOf returns the gRPC code name of a CloudError in err's chain, or "".
 func CodeOf(err error) string {
 	var ce *CloudError
@@ -125,6 +135,10 @@ func CodeOf(err error) string {
 	var te *TagNotFoundError
 	if errors.As(err, &te) {
 		return codes.NotFound.String()
+	}
+	var xe *ExecRefusedError
+	if errors.As(err, &xe) {
+		return codes.FailedPrecondition.String()
 	}
 	return ""
 }

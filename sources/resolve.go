@@ -159,7 +159,7 @@ func (r *Resolver) Runner(ctx context.Context, chain []config.Link) Outcome {
 			return r.accessLink(ctx, o, i, l, l.Name, l.Name)
 		case config.LinkExec:
 			if !r.AllowExec {
-				o.Err = fmt.Errorf("exec link %s refused: pass --allow-exec to run commands (never for a config from a pull request)", l.Ref())
+				o.Err = &ExecRefusedError{Ref: l.Ref()}
 				o.Link, o.Via, o.Ref = i, string(l.Kind), l.Ref()
 				return o
 			}

@@ -481,3 +481,39 @@ func TestOneConsumerComparesNothing(t *testing.T) {
 		t.Errorf("two consumers: verdict %s, notes %q; want match, none", r.Secrets[0].Verdict, r.Notes)
 	}
 }
+
+// An exec link refused for want of --allow-exec is SP102 with a code that
+// says why (the table showed "could not read (Unknown)"), and SP150 names
+// the secret of each side, whose consumers may share an id (runner).
+func TestExecRefusedAndMustDifferSides(t *testing.T) {
+	h := newHarness(t, secretsFixture)
+	h.env["STG_KEY"], h.env["PROD_KEY"] = keyV2, keyV2
+	cfg := h.write("c.yaml", "version: 1\nsecrets:\n"+
+		"  - name: stg\n    must_differ_from: [prod]\n    runner: {chain: [STG_KEY]}\n"+
+		"  - name: prod\n    runner: {chain: [PROD_KEY]}\n"+
+		"  - name: tool\n    runner: {chain: [{exec: [echo, x]}]}\n")
+	code, r, errs := h.checkJSON(cfg)
+	if code != exitFindings {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var refused *report.Finding
+	for _, f := range r.Findings {
+		if f.Secret == "tool" {
+			refused = f
+		}
+	}
+	if refused == nil || refused.Code != "SP102" || !strings.Contains(refused.Hint, "--allow-exec") {
+		t.Errorf("refused exec: %+v", refused)
+	}
+	if c := r.Secrets[2].Consumers[0]; c.ErrorCode != "FailedPrecondition" {
+		t.Errorf("refused exec consumer: %+v", c)
+	}
+	_, out, _ := h.run("check", "-c", cfg, "--format", "text")
+	if !strings.Contains(out, "could not read (FailedPrecondition)") || strings.Contains(out, "(Unknown)") {
+		t.Errorf("text table:\n%s", out)
+	}
+	f := findingCodes(r)["SP150"]
+	if f == nil || !strings.Contains(f.Message, "runner of stg (env STG_KEY, link 0) and runner of prod (env PROD_KEY, link 0)") {
+		t.Errorf("SP150 must name each side's secret: %+v", f)
+	}
+}
