@@ -76,6 +76,10 @@ const (
 	KindCloudRunJob ConsumerKind = "cloudrun_job"
 )
 
+// DefaultSetSecretsName names a set_secrets consumer without name: (its
+// id is set_secrets:deploy).
+const DefaultSetSecretsName = "deploy"
+
 // Consumer is one declared reader of a secret.
 type Consumer struct {
 	Kind ConsumerKind

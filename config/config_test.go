@@ -177,6 +177,10 @@ func TestInvalid(t *testing.T) {
 		{"set_secrets_no_project", []string{
 			"8:22: set_secrets entry 2 names its secret by a short id, which needs gcp.project (or write projects/P/secrets/S:VERSION)",
 		}},
+		{"set_secrets_same_id", []string{
+			"7:9: a second set_secrets consumer with id set_secrets:deploy (first at testdata/invalid/set_secrets_same_id.yaml:6:9): give each set_secrets consumer its own name:",
+			"9:9: a second set_secrets consumer with id set_secrets:worker (first at testdata/invalid/set_secrets_same_id.yaml:8:9): give each set_secrets consumer its own name:",
+		}},
 		{"set_secrets_malformed", []string{
 			"6:22: set_secrets entry 1: empty secret name",
 			"8:22: set_secrets entry 1: missing '='",

@@ -522,10 +522,27 @@ func (p *parser) secret(item *yaml.Node) (*Secret, *yaml.Node) {
 	if hasServices {
 		items, ok := p.list(servicesKey, "services")
 		declared = declared || !ok || len(items) > 0
+		// A set_secrets consumer's id is set_secrets:NAME (NAME defaults
+		// to deploy): two with one id could not be told apart in a report.
+		setSecretsAt := map[string]Pos{}
 		for _, it := range items {
-			if c := p.service(it); c != nil {
-				s.Services = append(s.Services, c)
+			c := p.service(it)
+			if c == nil {
+				continue
 			}
+			s.Services = append(s.Services, c)
+			if c.Kind != KindSetSecrets || c.Target == "" {
+				continue // not one, or already reported
+			}
+			name := c.Name
+			if name == "" {
+				name = DefaultSetSecretsName
+			}
+			if first, dup := setSecretsAt[name]; dup {
+				p.errorf(p.node(it), "a second set_secrets consumer with id set_secrets:%s (first at %s): give each set_secrets consumer its own name:", name, first)
+				continue
+			}
+			setSecretsAt[name] = c.Pos
 		}
 	}
 	switch {

@@ -275,7 +275,7 @@ func expand(ctx context.Context, cfg *config.Config, c *config.Consumer, opts Op
 	case config.KindSetSecrets:
 		name := c.Name
 		if name == "" {
-			name = "deploy"
+			name = config.DefaultSetSecretsName
 		}
 		id := "set_secrets:" + name
 		ctr, err := sources.ParseSetSecrets(c.Target)

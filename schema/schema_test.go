@@ -129,6 +129,7 @@ var notYAML = map[string]string{
 // loaderOnly are invalid files the schema cannot catch, and why.
 var loaderOnly = map[string]string{
 	configInvalid + "duplicate_secret.yaml":          "duplicate secret names: uniqueItems cannot key on name",
+	configInvalid + "set_secrets_same_id.yaml":       "two set_secrets consumers of one secret with one name (or none): uniqueItems cannot key on name",
 	ownLoaderOnly + "duplicate_secret.yaml":          "duplicate secret names: uniqueItems cannot key on name",
 	ownLoaderOnly + "must_differ_from_unknown.yaml":  "must_differ_from names no secret of the file: a cross-reference",
 	ownLoaderOnly + "set_secrets_duplicate.yaml":     "a set_secrets target set twice, or two secrets in one mount directory: a pattern cannot compare entries",
