@@ -88,7 +88,11 @@ type Consumer struct {
 	// path (relative paths are resolved against the config file's
 	// directory by the loader), or the set_secrets flag value. Empty for
 	// the runner.
-	Target    string
+	Target string
+	// Path is a manifest's path as the config writes it, cleaned: what
+	// its consumer id and report target say, the same from any working
+	// directory (Target is where the file is read).
+	Path      string
 	Name      string // optional display name (set_secrets uses it in the id)
 	Container string // optional; empty means every container
 	// Tag is a cloudrun consumer's traffic tag: the revision serving that

@@ -629,6 +629,9 @@ func (p *parser) service(item *yaml.Node) *Consumer {
 	case 1:
 		c.Kind = ConsumerKind(kinds[0].key.Value)
 		c.Target, _ = p.target(c.Kind, kinds[0])
+		if c.Kind == KindManifest && c.Target != "" {
+			c.Path = filepath.ToSlash(filepath.Clean(p.node(kinds[0].val).Value))
+		}
 	default:
 		p.errorf(kinds[1].key, "consumer has both %s and %s; declare one per entry", kinds[0].key.Value, kinds[1].key.Value)
 	}

@@ -341,24 +341,30 @@ func expandCloudRun(ctx context.Context, cfg *config.Config, c *config.Consumer,
 }
 
 func expandManifest(ctx context.Context, cfg *config.Config, c *config.Consumer, opts Options) expansion {
+	// The id and target say the path as the config writes it, whatever
+	// the working directory; the file is read where the loader resolved it.
+	shown := c.Path
+	if shown == "" {
+		shown = c.Target
+	}
 	data, err := opts.ReadFile(c.Target)
 	if err != nil {
-		return expansion{consumers: []*report.Consumer{failed(c, "manifest:"+c.Target, c.Target, fmt.Errorf("reading manifest: %w", err))}}
+		return expansion{consumers: []*report.Consumer{failed(c, "manifest:"+shown, shown, fmt.Errorf("reading manifest: %w", err))}}
 	}
 	ws, err := sources.ParseManifest(c.Target, data)
 	if err != nil {
-		return expansion{consumers: []*report.Consumer{failed(c, "manifest:"+c.Target, c.Target, err)}}
+		return expansion{consumers: []*report.Consumer{failed(c, "manifest:"+shown, shown, err)}}
 	}
 	var exp expansion
 	for _, w := range ws {
-		id := "manifest:" + c.Target
+		id := "manifest:" + shown
 		if len(ws) > 1 {
 			id += "#" + w.Service
 		}
-		base := &report.Consumer{ID: id, Kind: string(c.Kind), Target: c.Target}
+		base := &report.Consumer{ID: id, Kind: string(c.Kind), Target: shown}
 		exp.consumers = append(exp.consumers, resolveWorkload(ctx, opts.Resolver, cfg.GCP.Project, w, c, base)...)
 		exp.problems = append(exp.problems, w.Problems...)
-		exp.deployed = append(exp.deployed, checks.Deployed{ID: id, Kind: string(c.Kind), Target: c.Target, Containers: w.Containers})
+		exp.deployed = append(exp.deployed, checks.Deployed{ID: id, Kind: string(c.Kind), Target: shown, Containers: w.Containers})
 	}
 	return exp
 }
