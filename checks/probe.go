@@ -2,17 +2,13 @@ package checks
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/coder/websocket"
@@ -372,7 +368,7 @@ func (p *Prober) send(ctx context.Context, pr *config.Probe, r request) (int, er
 	req.Header = hdr
 	resp, err := c.Do(req)
 	if err != nil {
-		return 0, transportError(err)
+		return 0, sources.TransportError(err)
 	}
 	_, _ = io.CopyN(io.Discard, resp.Body, maxDrain)
 	resp.Body.Close()
@@ -393,52 +389,13 @@ func dialWebSocket(ctx context.Context, c *http.Client, u string, hdr http.Heade
 			return resp.StatusCode, nil
 		}
 		if ctx.Err() != nil {
-			return 0, errors.New(sentenceTimeout)
+			return 0, errors.New(sources.SentenceTimeout)
 		}
-		return 0, transportError(err)
+		return 0, sources.TransportError(err)
 	}
 	conn.SetReadLimit(wsReadLimit)
 	_ = conn.CloseNow()
 	return resp.StatusCode, nil
-}
-
-// Fixed sentences for what went wrong on the way to an answer. The
-// library's own text is never shown: it can quote the response ("malformed
-// MIME header line: ...") and so a bypass header value or a token a
-// server echoed back.
-const (
-	sentenceTimeout  = "timed out"
-	sentenceRefused  = "connection refused: nothing listens at that host and port"
-	sentenceDNS      = "DNS lookup failed: the host name does not resolve"
-	sentenceTLS      = "TLS handshake failed: the endpoint's certificate is not trusted for that host, or it does not speak TLS"
-	sentenceReset    = "connection reset: the endpoint closed the connection without an answer"
-	sentenceProtocol = "protocol error: the endpoint's answer is not valid HTTP"
-)
-
-// transportError classifies a request error into one fixed sentence.
-func transportError(err error) error {
-	var netErr net.Error
-	var dnsErr *net.DNSError
-	var certErr *tls.CertificateVerificationError
-	var recordErr tls.RecordHeaderError
-	var alertErr tls.AlertError
-	var unknownAuth x509.UnknownAuthorityError
-	var hostErr x509.HostnameError
-	var invalidCert x509.CertificateInvalidError
-	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
-		return errors.New(sentenceTimeout)
-	case errors.As(err, &dnsErr):
-		return errors.New(sentenceDNS)
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return errors.New(sentenceRefused)
-	case errors.As(err, &certErr), errors.As(err, &recordErr), errors.As(err, &alertErr),
-		errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &invalidCert):
-		return errors.New(sentenceTLS)
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return errors.New(sentenceReset)
-	}
-	return errors.New(sentenceProtocol)
 }
 
 // scrub removes any token from an error message: a server or library

@@ -11,6 +11,7 @@ import (
 
 	"github.com/secret-preflight/secret-preflight/config"
 	"github.com/secret-preflight/secret-preflight/secret"
+	"github.com/secret-preflight/secret-preflight/sources"
 )
 
 // rawServer answers each request on 127.0.0.1 with answer(request
@@ -77,12 +78,12 @@ func TestProbeTransportErrorsAreFixedSentences(t *testing.T) {
 		want      string
 		probe     string // the probe whose error is checked
 	}{
-		{"malformed answer echoing a bypass value", "http://" + echo + "/x", nil, sentenceProtocol, ProbeBypass},
-		{"connection refused", "http://" + refused + "/x", nil, sentenceRefused, ProbeValid},
-		{"connection reset", "http://" + reset + "/x", nil, sentenceReset, ProbeValid},
-		{"untrusted certificate", untrusted.URL, &http.Client{}, sentenceTLS, ProbeValid},
-		{"DNS failure", "http://localhost/x", noDNS, sentenceDNS, ProbeValid},
-		{"WebSocket refused", "ws://" + refused + "/ws", nil, sentenceRefused, ProbeValid},
+		{"malformed answer echoing a bypass value", "http://" + echo + "/x", nil, sources.SentenceProtocol, ProbeBypass},
+		{"connection refused", "http://" + refused + "/x", nil, sources.SentenceRefused, ProbeValid},
+		{"connection reset", "http://" + reset + "/x", nil, sources.SentenceReset, ProbeValid},
+		{"untrusted certificate", untrusted.URL, &http.Client{}, sources.SentenceTLS, ProbeValid},
+		{"DNS failure", "http://localhost/x", noDNS, sources.SentenceDNS, ProbeValid},
+		{"WebSocket refused", "ws://" + refused + "/ws", nil, sources.SentenceRefused, ProbeValid},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -8,8 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -122,14 +120,20 @@ func HTTP1Client() *http.Client {
 	return &http.Client{Transport: tr}
 }
 
+// The redirect refusals: fixed sentences that TransportError keeps.
+var (
+	errTooManyRedirects = errors.New("stopped after 5 redirects")
+	errPlainRedirect    = errors.New("refused a redirect to plain http:// on a non-loopback host")
+)
+
 // SafeRedirect follows up to 5 redirects, never from TLS to plain text
 // other than to a loopback host, so a key or token never leaves in clear.
 func SafeRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 5 {
-		return errors.New("stopped after 5 redirects")
+		return errTooManyRedirects
 	}
 	if req.URL.Scheme != "https" && !IsLoopback(req.URL.Hostname()) {
-		return errors.New("refused a redirect to plain http:// on a non-loopback host")
+		return errPlainRedirect
 	}
 	return nil
 }
@@ -141,27 +145,6 @@ func IsLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// TransportError drops what an HTTP client error may quote: *url.Error
-// repeats the whole URL, query string included, which may carry a token.
-// What remains (a dial or TLS error) can still hold text from the network,
-// such as names from a server's certificate: it is made one line, and a
-// "##[" that the Actions runner would act on is broken up.
-func TransportError(err error) error {
-	var ue *url.Error
-	switch {
-	case errors.As(err, &ue) && ue.Timeout(), errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("timed out: %w", context.DeadlineExceeded)
-	case errors.As(err, &ue):
-		err = ue.Err
-	}
-	return errors.New(oneLine(err.Error()))
-}
-
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	return strings.ReplaceAll(s, "##[", "#​#[")
 }
 
 // jwksLink resolves a jwks_url link.

@@ -1,14 +1,17 @@
 package sources
 
 import (
+	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -106,15 +109,84 @@ func TestJWKSFetch(t *testing.T) {
 	}
 }
 
-// Network text in an error is one line and cannot form a workflow command;
-// a URL (with its query) is dropped, a timeout keeps its meaning.
+// A transport error is one fixed sentence by class: the URL (with its
+// query) is dropped, and so is the library's text, which can hold network
+// bytes; a timeout keeps its meaning.
 func TestTransportErrorText(t *testing.T) {
 	inner := errors.New("x509: certificate is valid for ##[error]evil\n::add-mask::x, not 127.0.0.1")
 	err := TransportError(&url.Error{Op: "Get", URL: "https://h/x?token=QUERY-CANARY", Err: inner})
-	if msg := err.Error(); strings.Contains(msg, "##[") || strings.Contains(msg, "\n") || strings.Contains(msg, "QUERY-CANARY") {
-		t.Errorf("%q", msg)
+	if msg := err.Error(); msg != SentenceProtocol {
+		t.Errorf("%q, want %q", msg, SentenceProtocol)
 	}
-	if err := TransportError(&url.Error{Op: "Get", URL: "https://h/", Err: context.DeadlineExceeded}); !errors.Is(err, context.DeadlineExceeded) {
+	if err := TransportError(&url.Error{Op: "Get", URL: "https://h/", Err: context.DeadlineExceeded}); !errors.Is(err, context.DeadlineExceeded) || err.Error() != SentenceTimeout {
 		t.Errorf("timeout: %v", err)
+	}
+}
+
+// rawJWKSServer answers every connection on 127.0.0.1 with answer, as is,
+// after reading the request line: a broken or hostile key server.
+func rawJWKSServer(t *testing.T, answer string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				r := bufio.NewReader(c)
+				for {
+					line, err := r.ReadString('\n')
+					if err != nil || line == "\r\n" {
+						break
+					}
+				}
+				c.Write([]byte(answer))
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String() + "/jwks"
+}
+
+// Nothing the key server sends reaches an error: not a malformed status
+// line, header or Content-Length (which net/http quotes), nor a document
+// that is not a usable JWKS.
+func TestJWKSFetchErrorsQuoteNothingTheServerSent(t *testing.T) {
+	const canary = "BODYCANARY-Qz7Wx3Ev9"
+	ok := func(body string) string {
+		return fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	}
+	cases := []struct{ name, answer, want string }{
+		{"not HTTP", canary + " ::warning::x\r\n\r\n", SentenceProtocol},
+		{"bad status code", "HTTP/1.1 2000 " + canary + "\r\nContent-Length: 0\r\n\r\n", SentenceProtocol},
+		{"bad status line", "HTTP/1.1 ##[error]" + canary + "\r\n\r\n", SentenceProtocol},
+		{"bad Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: " + canary + "\r\n\r\n", SentenceProtocol},
+		{"bad header line", "HTTP/1.1 200 OK\r\nbroken " + canary + "\r\n\r\n", SentenceProtocol},
+		{"closed without an answer", "", SentenceReset},
+		{"short body", "HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{\"keys\":[" + canary, SentenceReset},
+		{"not JSON", ok(canary + " ::set-output"), "not a usable JWKS"},
+		{"keys not an array", ok(`{"keys": "` + canary + `"}`), "not a usable JWKS"},
+		{"unusable key", ok(`{"keys":[{"kty":"` + canary + `","n":"` + canary + `!","kid":"` + canary + `"}]}`), "not a usable JWKS"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := (&JWKSFetcher{}).Fetch(context.Background(), rawJWKSServer(t, c.answer))
+			if err == nil {
+				t.Fatal("fetched")
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "BODYCANARY") || strings.Contains(msg, "##[") || strings.Contains(msg, "::") {
+				t.Errorf("the error quotes the server: %q", msg)
+			}
+			if !strings.Contains(msg, c.want) {
+				t.Errorf("%q, want %q", msg, c.want)
+			}
+		})
 	}
 }

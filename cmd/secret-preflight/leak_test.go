@@ -14,6 +14,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -30,6 +31,7 @@ import (
 
 	"github.com/secret-preflight/secret-preflight/examples"
 	"github.com/secret-preflight/secret-preflight/report"
+	"github.com/secret-preflight/secret-preflight/sources"
 )
 
 // Canary values: every one of them is resolved by some consumer below, and
@@ -530,6 +532,7 @@ func TestNoProbeTokenOrPrivateKeyLeaks(t *testing.T) {
 		canaryHMAC   = "CANARY-hmac-Aq1Sw2De3Fr4Gt5Hy6Ju7Ki8"
 		canaryLit    = "CANARY-probe-literal-Lo9Ki8Ju7Hy6Gt5Fr"
 		canaryBypass = "CANARY-bypass-header-Zx1Cv2Bn3Mm4Qw5Er"
+		canaryJWKS   = "CANARY-jwks-answer-Pp1Oo2Ii3Uu4Yy5Tt"
 	)
 	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
 	ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -588,6 +591,14 @@ func TestNoProbeTokenOrPrivateKeyLeaks(t *testing.T) {
 		buf.Flush()
 	}))
 	defer echo.Close()
+	// A key server that breaks HTTP in ways net/http quotes: a status
+	// code, a Content-Length.
+	rawJWKS := rawHTTPServer(t, func(path string) string {
+		if strings.HasSuffix(path, "/status") {
+			return "HTTP/1.1 2000 " + canaryJWKS + "\r\nContent-Length: 0\r\n\r\n"
+		}
+		return "HTTP/1.1 200 OK\r\nContent-Length: " + canaryJWKS + "\r\n\r\n"
+	})
 
 	fx := `
 projects: {stg: "111111111111"}
@@ -632,6 +643,14 @@ secrets:
     jwt: {algorithm: RS256}
     runner: {chain: [{secretmanager: ec-jwk/versions/1}]}
     services: [{cloudrun: api, chain: [EC]}]
+  - name: jwks-bad-status
+    jwt: {algorithm: ES256}
+    runner: {chain: [{secretmanager: ec-jwk/versions/1}]}
+    services: [{cloudrun: api, chain: [{jwks_url: "http://`+rawJWKS+`/status"}]}]
+  - name: jwks-bad-length
+    jwt: {algorithm: ES256}
+    runner: {chain: [{secretmanager: ec-jwk/versions/1}]}
+    services: [{cloudrun: api, chain: [{jwks_url: "http://`+rawJWKS+`/length"}]}]
 `)
 	h.env["HMAC"] = canaryHMAC
 	h.env["GITHUB_STEP_SUMMARY"] = filepath.Join(h.dir, "summary.md")
@@ -680,13 +699,16 @@ secrets:
 	}
 
 	mu.Lock()
-	canaries := append([]string{canaryHMAC, canaryLit, canaryBypass, privPEM, string(ecJWK), string(rsaJWKS), d.D}, tokens...)
+	canaries := append([]string{canaryHMAC, canaryLit, canaryBypass, canaryJWKS, privPEM, string(ecJWK), string(rsaJWKS), d.D}, tokens...)
 	mu.Unlock()
 	if !strings.Contains(strings.Join(outputs, ""), "SP163") {
 		t.Error("the runs reported no SP163: the probe findings were not exercised")
 	}
 	if !strings.Contains(strings.Join(outputs, ""), "cannot mint tokens with what it holds") {
 		t.Error("the runs reported no SP160 for a runner that cannot sign: that path was not exercised")
+	}
+	if !strings.Contains(strings.Join(outputs, ""), sources.SentenceProtocol) {
+		t.Error("the runs reported no broken jwks_url answer: that path was not exercised")
 	}
 	if len(tokens) < 20 {
 		t.Fatalf("the endpoint saw %d tokens; the probes did not run", len(tokens))
@@ -704,4 +726,39 @@ secrets:
 			t.Errorf("output %d holds a response body", i)
 		}
 	}
+}
+
+// rawHTTPServer answers each request on 127.0.0.1 with answer(path),
+// written as is: it can break HTTP the way a hostile server does.
+func rawHTTPServer(t *testing.T, answer func(path string) string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				r := bufio.NewReader(c)
+				first, err := r.ReadString('\n')
+				if err != nil {
+					return
+				}
+				for line := first; err == nil && line != "\r\n"; line, err = r.ReadString('\n') {
+				}
+				path := ""
+				if f := strings.Fields(first); len(f) > 1 {
+					path = f[1]
+				}
+				c.Write([]byte(answer(path)))
+			}()
+		}
+	}()
+	return ln.Addr().String()
 }
