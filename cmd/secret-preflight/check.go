@@ -205,28 +205,51 @@ func readBaseline(path string) (*report.Report, error) {
 // output that cannot be written is exit 2 (DESIGN.md section 4): CI must
 // not pass, nor fail for another reason, on a report nobody can read.
 func emit(rep *report.Report, outs []output, e *env, stdout, stderr io.Writer) int {
+	masked := maskValues([]*report.Report{rep}, outs, e, stdout, stderr)
+	code := emitMasked(rep, outs, e, stdout, stderr)
+	if !masked {
+		return exitUsage
+	}
+	return code
+}
+
+// maskValues, in GitHub Actions, masks every value the reports resolved
+// before anything else is printed: on stdout when the stdout format is
+// github, else on stderr (the runner reads workflow commands there too).
+// Masks go nowhere else: outside Actions or in a file they would print the
+// values. Either way they are the first lines of their stream, and no
+// stop-commands block is ever open (report.GitHub opens none through a
+// ghactions.Writer) that could swallow them: the runner shares one stop
+// state between the two streams. It reports whether the masks were
+// written; a run whose values could not be masked must not pass.
+func maskValues(reps []*report.Report, outs []output, e *env, stdout, stderr io.Writer) bool {
+	if e.get("GITHUB_ACTIONS") != "true" {
+		return true
+	}
+	w := stderr
+	if outs[0].format == "github" {
+		w = stdout
+	}
+	// One report holding every secret: each line is masked once.
+	all := &report.Report{}
+	for _, rep := range reps {
+		all.Secrets = append(all.Secrets, rep.Secrets...)
+	}
+	if err := report.WriteMasks(w, all); err != nil {
+		fmt.Fprintf(stderr, "secret-preflight: masking values: %v\n", err)
+		return false
+	}
+	return true
+}
+
+// emitMasked is emit once maskValues has run.
+func emitMasked(rep *report.Report, outs []output, e *env, stdout, stderr io.Writer) int {
 	rep.ToolVersion = currentVersion().Version
 	code := rep.ExitCode()
-	// In GitHub Actions every resolved value is masked before anything
-	// else is printed: by the github format when it is the stdout format,
-	// else on stderr (the runner reads workflow commands there too). Masks
-	// go nowhere else: outside Actions or in a file they would print the
-	// values. Either way they are the first lines of their stream, and no
-	// stop-commands block is ever open (report.GitHub opens none through
-	// a ghactions.Writer) that could swallow them: the runner shares one
-	// stop state between the two streams.
-	inActions := e.get("GITHUB_ACTIONS") == "true"
-	masksOnStdout := inActions && outs[0].format == "github"
-	if inActions && !masksOnStdout {
-		if err := report.WriteMasks(stderr, rep); err != nil {
-			fmt.Fprintf(stderr, "secret-preflight: masking values: %v\n", err)
-			code = exitUsage
-		}
-	}
-	write := func(format string, masks bool, w io.Writer) error {
+	write := func(format string, w io.Writer) error {
 		switch format {
 		case "github":
-			return report.GitHub{Masks: masks, Workspace: e.get("GITHUB_WORKSPACE")}.Write(w, rep)
+			return report.GitHub{Workspace: e.get("GITHUB_WORKSPACE")}.Write(w, rep)
 		case "sarif":
 			return report.SARIF{BaseDir: sarifBase(e), ToolVersion: rep.ToolVersion}.Write(w, rep)
 		}
@@ -237,12 +260,12 @@ func emit(rep *report.Report, outs []output, e *env, stdout, stderr io.Writer) i
 		return wr.Write(w, rep)
 	}
 	jsonPath := ""
-	for i, o := range outs {
+	for _, o := range outs {
 		var err error
 		if o.path == "-" {
-			err = write(o.format, i == 0 && masksOnStdout, stdout)
+			err = write(o.format, stdout)
 		} else {
-			err = writeFile(o.path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, func(w io.Writer) error { return write(o.format, false, w) })
+			err = writeFile(o.path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, func(w io.Writer) error { return write(o.format, w) })
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "secret-preflight: writing %s report to %s: %v\n", o.format, o.path, err)
@@ -252,7 +275,7 @@ func emit(rep *report.Report, outs []output, e *env, stdout, stderr io.Writer) i
 		}
 	}
 	if p := e.get("GITHUB_STEP_SUMMARY"); p != "" {
-		if err := writeFile(p, os.O_CREATE|os.O_APPEND|os.O_WRONLY, func(w io.Writer) error { return write("markdown", false, w) }); err != nil {
+		if err := writeFile(p, os.O_CREATE|os.O_APPEND|os.O_WRONLY, func(w io.Writer) error { return write("markdown", w) }); err != nil {
 			fmt.Fprintf(stderr, "secret-preflight: writing the step summary: %v\n", err)
 			code = exitUsage
 		}

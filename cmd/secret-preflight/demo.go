@@ -39,14 +39,18 @@ order. Exit 0 when every act ends as expected.
 // runDemo replays the staging incident against the in-process emulator,
 // then the fixed configuration. It exits 0 when the incident is caught and
 // the fix passes, which is what the demo is there to show.
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+//
+// Its output follows check's rules (the real environment's GITHUB_ACTIONS
+// picks the default format and turns the masks on); its runner's
+// environment is its own.
+func runDemo(ctx context.Context, args []string, real *env, stdout, stderr io.Writer) int {
 	fset := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fset.SetOutput(stderr)
 	fset.Usage = func() {
 		fmt.Fprint(fset.Output(), demoUsage)
 		fset.PrintDefaults()
 	}
-	format := fset.String("format", "text", "report format: "+strings.Join(report.Formats(), ", "))
+	format := fset.String("format", "", "report format: "+strings.Join(report.Formats(), ", ")+" (default text; github when GITHUB_ACTIONS=true)")
 	if err := fset.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -57,10 +61,20 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "secret-preflight demo: unexpected argument %q (the demo takes only --format)\n", fset.Arg(0))
 		return exitUsage
 	}
-	if _, err := report.For(*format); err != nil {
+	// Only GITHUB_ACTIONS reaches the output: the demo writes no step
+	// summary nor step outputs into a real job.
+	oe := &env{lookup: func(k string) (string, bool) {
+		if k == "GITHUB_ACTIONS" {
+			return real.lookup(k)
+		}
+		return "", false
+	}}
+	outs, err := destinations(*format, nil, oe)
+	if err != nil {
 		fmt.Fprintf(stderr, "secret-preflight demo: %v\n", err)
 		return exitUsage
 	}
+	text := outs[0].format == "text"
 	readFile := func(p string) ([]byte, error) {
 		return fs.ReadFile(examples.FS, strings.TrimPrefix(path.Clean(p), "examples/"))
 	}
@@ -128,14 +142,28 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	// The JSON formats print one document, an array of the acts'
 	// reports, so a JSON reader takes the output whole.
-	jsonArray := *format == "json" || *format == "sarif"
-	var docs [][]byte
-	var codes []int
+	jsonArray := outs[0].format == "json" || outs[0].format == "sarif"
+	// Every act runs before anything is printed: in GitHub Actions each
+	// value any act resolved is masked first, as check does.
+	var reps []*report.Report
 	for _, st := range steps {
 		if st.before != nil {
 			st.before()
 		}
-		if *format == "text" {
+		rep, err := demoStep(ctx, e, st.config, probesFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "secret-preflight demo: %v\n", err)
+			return exitUsage
+		}
+		reps = append(reps, rep)
+	}
+	if !maskValues(reps, outs, oe, stdout, stderr) {
+		return exitUsage
+	}
+	var docs [][]byte
+	var codes []int
+	for i, st := range steps {
+		if text {
 			fmt.Fprintf(stdout, "=== %s (%s)\n\n", st.title, st.config)
 		}
 		w := stdout
@@ -143,14 +171,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if jsonArray {
 			w = &doc
 		}
-		code, err := demoStep(ctx, e, st.config, probesFile, *format, w, stderr)
-		if err != nil {
-			fmt.Fprintf(stderr, "secret-preflight demo: %v\n", err)
+		code := emitMasked(reps[i], outs, oe, w, stderr)
+		if code == exitUsage {
 			return exitUsage
 		}
 		docs = append(docs, bytes.TrimSpace(doc.Bytes()))
 		codes = append(codes, code)
-		if *format == "text" {
+		if text {
 			fmt.Fprintf(stdout, "(exit code %d)\n\n", code)
 		}
 	}
@@ -163,32 +190,29 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitFindings
 		}
 	}
-	if *format == "text" {
+	if text {
 		fmt.Fprintln(stdout, "The incident fails before any E2E test runs, the key fix passes, a test-bypass header fails, and the secure API passes. Try it on your own setup: secret-preflight check -c secret-preflight.yaml")
 	}
 	return exitOK
 }
 
-func demoStep(ctx context.Context, e *env, cfgPath string, readFile func(string) ([]byte, error), format string, stdout, stderr io.Writer) (int, error) {
+// demoStep runs one act of the demo and returns its report, unprinted.
+func demoStep(ctx context.Context, e *env, cfgPath string, readFile func(string) ([]byte, error)) (*report.Report, error) {
 	data, err := readFile(cfgPath)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	cfg, err := config.Parse(cfgPath, data)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	fp, err := secret.NewFingerprinter("")
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	cl := newClients(ctx, e, retry.Policy{})
 	defer cl.Close()
 	opts := cl.options(e, fp)
 	opts.FailOn, opts.ReadFile = "error", readFile
-	rep, err := preflight.Run(ctx, cfg, opts)
-	if err != nil {
-		return 0, err
-	}
-	return emit(rep, []output{{format: format, path: "-"}}, e, stdout, stderr), nil
+	return preflight.Run(ctx, cfg, opts)
 }

@@ -94,3 +94,32 @@ func TestDemoJSON(t *testing.T) {
 		t.Errorf("schema %q scope %q", reps[0].Schema, reps[0].FingerprintScope)
 	}
 }
+
+// In GitHub Actions the demo follows check's output rules: the github
+// format by default, and every value any act resolved masked before
+// anything else, on stdout, or on stderr when stdout carries another
+// format.
+func TestDemoInGitHubActions(t *testing.T) {
+	values := []string{"demo-current-Jk4Rw8Tz2Qm6Xv1Pb9Lc5Hn3Ys7Dg0Fa", "staging-jwt-secret-key"}
+	h := &harness{t: t, env: map[string]string{"GITHUB_ACTIONS": "true"}}
+	code, out, errs := h.run("demo")
+	if code != exitOK {
+		t.Fatalf("demo exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "::error title=") || strings.Contains(out, "=== ") {
+		t.Errorf("the default format in Actions is not github:\n%s", out)
+	}
+	assertMasksFirst(t, out, values)
+	assertNoLeakInActions(t, "demo stdout in Actions", out, values)
+	assertNoLeak(t, "demo stderr in Actions", errs, values)
+
+	code, out, errs = h.run("demo", "--format", "text")
+	if code != exitOK {
+		t.Fatalf("demo --format text exit %d: %s", code, errs)
+	}
+	if !strings.HasPrefix(out, "=== ") {
+		t.Errorf("--format text is not text:\n%s", out)
+	}
+	assertMasksFirst(t, errs, values)
+	assertNoLeak(t, "demo --format text stdout in Actions", out, values)
+}

@@ -508,6 +508,20 @@ func TestDemoAndEmulatorDoNotLeak(t *testing.T) {
 		}
 		assertNoLeak(t, "demo --format "+format, out+errs, canaries)
 	}
+	// In GitHub Actions, values may appear on mask lines only.
+	h.env["GITHUB_ACTIONS"] = "true"
+	for _, format := range append([]string{""}, report.Formats()...) {
+		args := []string{"demo"}
+		if format != "" {
+			args = append(args, "--format", format)
+		}
+		code, out, errs := h.run(args...)
+		if code != exitOK {
+			t.Errorf("demo --format %q in Actions: exit %d: %s", format, code, errs)
+		}
+		assertNoLeakInActions(t, "demo --format "+format+" in Actions", out+errs, canaries)
+	}
+	delete(h.env, "GITHUB_ACTIONS")
 
 	fixture := filepath.Join(t.TempDir(), "fixture.yaml")
 	if err := os.WriteFile(fixture, data, 0o644); err != nil {

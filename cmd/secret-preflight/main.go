@@ -192,7 +192,7 @@ func dispatch(ctx context.Context, args []string, e *env, stdout, stderr io.Writ
 	case "merge":
 		return runMerge(rest, e, stdout, stderr)
 	case "demo":
-		return runDemo(ctx, rest, stdout, stderr)
+		return runDemo(ctx, rest, e, stdout, stderr)
 	case "emulator":
 		return runEmulator(ctx, rest, stdout, stderr)
 	case "version", "--version":
