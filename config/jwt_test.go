@@ -71,7 +71,12 @@ func TestProbeConfigErrors(t *testing.T) {
 	cases := []struct{ body, want string }{
 		{"    probes: [{url: http://api.example.com/x}]\n", "6:20: probe url: plain http:// and ws:// are allowed only to loopback hosts"},
 		{"    probes: [{url: ws://10.0.0.1/ws}]\n", "6:20: probe url: plain http:// and ws:// are allowed only to loopback hosts"},
-		{"    probes: [{url: \"https://u:p@api.example.com/x\"}]\n", "6:20: probe url must be https://"},
+		{"    probes: [{url: \"https://u:p@api.example.com/x\"}]\n", "6:20: probe url must not carry user:password@"},
+		{"    probes: [{url: \"http://user:pw@127.0.0.1/x\"}]\n", "6:20: probe url must not carry user:password@"},
+		{"    probes: [{url: \"http://127.0.0.1:/x\"}]\n", "6:20: probe url has an empty port"},
+		{"    probes: [{url: \"ws://localhost/ws#x\"}]\n", "6:20: probe url must not carry a #fragment"},
+		{"    services: [{manifest: m.yaml, chain: [{jwks_url: \"http://u:p@localhost/jwks\"}]}]\n", "6:54: jwks_url must not carry user:password@"},
+		{"    services: [{manifest: m.yaml, chain: [{jwks_url: \"http://[::1]:/jwks\"}]}]\n", "6:54: jwks_url has an empty port"},
 		{"    probes: [{url: https://a.example/x, token: subprotocol}]\n", "6:48: probe token: subprotocol applies to ws:// and wss:// URLs only"},
 		{"    probes: [{url: https://a.example/x, token: query}]\n", "6:48: probe token must be header"},
 		{"    probes: [{url: https://a.example/x, accept: [\"200\"]}]\n", "6:50: probe accept entries must be HTTP status codes"},
@@ -96,6 +101,12 @@ func TestProbeConfigErrors(t *testing.T) {
 	noJWT := "version: 1\nsecrets:\n  - name: jwt\n    runner: {chain: [A]}\n    probes: [{url: https://a.example/x}]\n"
 	if _, err := Parse("c.yaml", []byte(noJWT)); err == nil || !strings.Contains(err.Error(), "c.yaml:5:5: probes need a jwt: block") {
 		t.Errorf("probes without jwt: %v", err)
+	}
+	// Host names are case-insensitive: LOCALHOST is a loopback host.
+	loud := head + "    probes: [{url: http://LOCALHOST/x}, {url: ws://LocalHost:8080/ws}]\n" +
+		"    services: [{manifest: m.yaml, chain: [{jwks_url: http://Localhost/jwks}]}]\n"
+	if _, err := Parse("c.yaml", []byte(loud)); err != nil {
+		t.Errorf("LOCALHOST refused: %v", err)
 	}
 	runner := "version: 1\nsecrets:\n  - name: jwt\n    runner: {chain: [{jwks_url: https://a.example/jwks}]}\n"
 	if _, err := Parse("c.yaml", []byte(runner)); err == nil || !strings.Contains(err.Error(), "jwks_url links are how a service") {

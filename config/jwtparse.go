@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/json"
 	"math"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -24,7 +25,9 @@ var (
 	// credential in a URL would end up in logs.
 	tlsHost = `([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?|\[[0-9A-Fa-f:.]+\])`
 	// loopbackHost is where plain text cannot be read by anyone else.
-	loopbackHost = `(localhost|127(\.[0-9]{1,3}){3}|\[::1\])`
+	// Host names are case-insensitive (RFC 3986 3.2.2), and JSON Schema
+	// patterns have no (?i): localhost is spelled out letter by letter.
+	loopbackHost = `([Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|127(\.[0-9]{1,3}){3}|\[::1\])`
 
 	jwksURLRe  = regexp.MustCompile(`^(https://` + tlsHost + `|http://` + loopbackHost + `)` + urlRest + `$`)
 	probeURLRe = regexp.MustCompile(`^((https|wss)://` + tlsHost + `|(http|ws)://` + loopbackHost + `)` + urlRest + `$`)
@@ -218,12 +221,34 @@ func (p *parser) jwksURL(n *yaml.Node, s string) bool {
 	if jwksURLRe.MatchString(s) {
 		return true
 	}
-	if plainURLRe.MatchString(s) {
+	switch fault := urlFault(s); {
+	case fault != "":
+		p.errorf(n, "jwks_url %s", fault)
+	case plainURLRe.MatchString(s):
 		p.errorf(n, "jwks_url: plain http:// is allowed only to loopback hosts (localhost, 127.x.x.x, [::1]); use https:// so keys cannot be swapped in transit")
-	} else {
+	default:
 		p.errorf(n, "jwks_url must be an https:// URL (no user:password@, no #fragment)")
 	}
 	return false
+}
+
+// urlFault names what is wrong with a URL the patterns refused, when it
+// is one of the faults a scheme or host check would hide: a credential, a
+// fragment, an empty port. It is "" otherwise. The URL is never quoted:
+// it may carry a credential.
+func urlFault(s string) string {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return ""
+	case u.User != nil:
+		return "must not carry user:password@: a credential in a URL ends up in logs and reports"
+	case strings.Contains(s, "#"):
+		return "must not carry a #fragment: it is never sent to the server"
+	case strings.HasSuffix(u.Host, ":"):
+		return "has an empty port after the host's ':'; give the port number or drop the ':'"
+	}
+	return ""
 }
 
 // probes reads a secret's probes: list.
@@ -256,6 +281,9 @@ func (p *parser) probe(item *yaml.Node) *Probe {
 			good = false
 		case probeURLRe.MatchString(s):
 			pr.URL = s
+		case urlFault(s) != "":
+			p.errorf(p.node(v.val), "probe url %s", urlFault(s))
+			good = false
 		case plainURLRe.MatchString(s):
 			p.errorf(p.node(v.val), "probe url: plain http:// and ws:// are allowed only to loopback hosts (localhost, 127.x.x.x, [::1]); use https:// or wss:// so probe tokens cannot be read in transit")
 			good = false

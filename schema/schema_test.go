@@ -791,7 +791,8 @@ func TestAgreement(t *testing.T) {
 		`http://localhost.example.com/x`, `http://127.0.0.1.nip.io/x`, `"https://user:pw@example.com/"`, `"https://example.com/#frag"`,
 		`wss://api.example.com/ws`, `ws://127.0.0.1/ws`, `ws://example.com/ws`, `ftp://example.com/x`, `https://`,
 		`"https://example.com?x=%41"`, `"https://example.com/%zz"`, `"https://exa mple.com"`, `"https://[::1]/x"`,
-		`""`, `~`, `123`, `[x]`, `HTTPS://example.com`,
+		`""`, `~`, `123`, `[x]`, `HTTPS://example.com`, `http://LOCALHOST/x`, `ws://LocalHost:8080/ws`,
+		`"http://user:pw@127.0.0.1/x"`, `"http://127.0.0.1:/x"`, `http://LOCALHOST.example.com/x`,
 	} {
 		add("jwks_url "+v, withService(gcpNone, "{manifest: m.yaml, chain: [{jwks_url: "+v+"}]}"))
 		add("runner jwks_url "+v, withRunner(gcpNone, "[{jwks_url: "+v+"}]"))

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -138,9 +139,10 @@ func SafeRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// IsLoopback reports whether host names this machine.
+// IsLoopback reports whether host names this machine. Host names are
+// case-insensitive: LOCALHOST is localhost.
 func IsLoopback(host string) bool {
-	if host == "localhost" {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)

@@ -190,3 +190,16 @@ func TestJWKSFetchErrorsQuoteNothingTheServerSent(t *testing.T) {
 		})
 	}
 }
+
+// Host names are case-insensitive: a redirect to http://LOCALHOST stays on
+// this machine.
+func TestIsLoopback(t *testing.T) {
+	for host, want := range map[string]bool{
+		"localhost": true, "LOCALHOST": true, "LocalHost": true, "127.0.0.1": true, "127.9.9.9": true, "::1": true,
+		"localhost.example.com": false, "example.com": false, "10.0.0.1": false, "": false,
+	} {
+		if got := IsLoopback(host); got != want {
+			t.Errorf("IsLoopback(%q) = %v, want %v", host, got, want)
+		}
+	}
+}
