@@ -329,27 +329,31 @@ func (p *Prober) send(ctx context.Context, pr *config.Probe, r request) (int, er
 		return 0, errors.New("the probe URL does not parse")
 	}
 	hdr := http.Header{}
-	hdr.Set("User-Agent", "secret-preflight-probe")
+	// The bypass headers first: the token and the probe's own headers are
+	// set after them, so none can replace either (the config refuses such
+	// a header too, config.ReservedHeader).
+	if r.bypass {
+		for _, h := range pr.BypassHeaders {
+			hdr.Set(h.Name, string(h.Value.Reveal()))
+		}
+	}
+	hdr.Set("User-Agent", config.ProbeUserAgent)
 	// Named so that whoever reads the endpoint's logs knows what this was.
-	hdr.Set("X-Secret-Preflight-Probe", r.name)
+	hdr.Set(config.ProbeNameHeader, r.name)
 	var subprotocols []string
 	if r.token != "" {
 		switch place := pr.Token; {
 		case place == config.TokenHeader:
 			hdr.Set("Authorization", "Bearer "+r.token)
 		case place == config.TokenSubprotocol:
+			hdr.Del("Sec-WebSocket-Protocol")
 			subprotocols = []string{r.token}
 		case strings.HasPrefix(place, config.TokenQuery):
 			q := u.Query()
 			q.Set(strings.TrimPrefix(place, config.TokenQuery), r.token)
 			u.RawQuery = q.Encode()
 		case strings.HasPrefix(place, config.TokenCookie):
-			hdr.Add("Cookie", (&http.Cookie{Name: strings.TrimPrefix(place, config.TokenCookie), Value: r.token}).String())
-		}
-	}
-	if r.bypass {
-		for _, h := range pr.BypassHeaders {
-			hdr.Set(h.Name, string(h.Value.Reveal()))
+			hdr.Set("Cookie", (&http.Cookie{Name: strings.TrimPrefix(place, config.TokenCookie), Value: r.token}).String())
 		}
 	}
 	client := p.Client

@@ -334,3 +334,44 @@ func TestNegativeProbeTimeoutIsIncomplete(t *testing.T) {
 		t.Errorf("the forged probe was sent %d times, want once", calls["forged"])
 	}
 }
+
+// The bypass request is the forged token plus the bypass headers: a
+// header the config loader would refuse (here built by hand) still cannot
+// replace the token or the probe's own headers.
+func TestBypassHeadersCannotReplaceTokenOrOwnHeaders(t *testing.T) {
+	for _, placement := range []string{config.TokenHeader, "cookie:session"} {
+		type seen struct{ authz, cookie, name, agent string }
+		var mu sync.Mutex
+		var bypass []seen
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("X-E2E-Test") != "" {
+				mu.Lock()
+				bypass = append(bypass, seen{r.Header.Get("Authorization"), r.Header.Get("Cookie"), r.Header.Get(config.ProbeNameHeader), r.UserAgent()})
+				mu.Unlock()
+			}
+			w.WriteHeader(http.StatusUnauthorized)
+		}))
+		cfg, rep := probeSetup(srv.URL+"/x", placement)
+		cfg.Secrets[0].Probes[0].BypassHeaders = append(cfg.Secrets[0].Probes[0].BypassHeaders,
+			config.Header{Name: "Authorization", Value: secret.FromString("Bearer override")},
+			config.Header{Name: "Cookie", Value: secret.FromString("session=override")},
+			config.Header{Name: config.ProbeNameHeader, Value: secret.FromString("valid")},
+			config.Header{Name: "User-Agent", Value: secret.FromString("override")})
+		(&Prober{}).Run(context.Background(), cfg, rep)
+		srv.Close()
+		if len(bypass) != 1 {
+			t.Fatalf("%s: %d bypass requests", placement, len(bypass))
+		}
+		b := bypass[0]
+		if b.name != ProbeBypass || b.agent != config.ProbeUserAgent {
+			t.Errorf("%s: the bypass headers replaced the probe's own: %+v", placement, b)
+		}
+		tok := strings.TrimPrefix(b.authz, "Bearer ")
+		if placement != config.TokenHeader {
+			tok = strings.TrimPrefix(b.cookie, "session=")
+		}
+		if strings.Count(tok, ".") != 2 {
+			t.Errorf("%s: the bypass request does not carry the forged token: %+v", placement, b)
+		}
+	}
+}

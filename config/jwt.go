@@ -49,6 +49,37 @@ type Header struct {
 	Value secret.Value
 }
 
+// The probe's own headers: the name it goes by, and which probe a request
+// is, for whoever reads the endpoint's logs.
+const (
+	ProbeUserAgent   = "secret-preflight-probe"
+	ProbeNameHeader  = "X-Secret-Preflight-Probe"
+	headerAuthz      = "Authorization"
+	headerCookie     = "Cookie"
+	headerWSProtocol = "Sec-WebSocket-Protocol"
+)
+
+// ReservedHeader says why name cannot be a bypass header of a probe whose
+// token travels as token, or "" when it can. The bypass probe is a forged
+// token plus the bypass headers (DESIGN.md 5a): a bypass header that
+// replaced the token, or the probe's own headers, would send another
+// request than the one reported.
+func ReservedHeader(name, token string) string {
+	switch {
+	case strings.EqualFold(name, headerAuthz) && token == TokenHeader:
+		return "it carries the probe's token (Authorization: Bearer), and a bypass header must not replace the forged token"
+	case strings.EqualFold(name, headerAuthz):
+		return "it is a credential, and the bypass request carries the forged token as its only one"
+	case strings.EqualFold(name, "User-Agent"), strings.EqualFold(name, ProbeNameHeader):
+		return "the probe sets it itself, so that the endpoint's logs show what each request was"
+	case strings.EqualFold(name, headerCookie) && strings.HasPrefix(token, TokenCookie):
+		return "the probe's token travels in a cookie (token: " + token + "), and a bypass header must not replace the forged token"
+	case strings.EqualFold(name, headerWSProtocol) && token == TokenSubprotocol:
+		return "the probe's token travels as the WebSocket subprotocol (token: subprotocol), and a bypass header must not replace the forged token"
+	}
+	return ""
+}
+
 // IsWebSocket reports whether the probe's URL is ws:// or wss://.
 func (p *Probe) IsWebSocket() bool {
 	return strings.HasPrefix(p.URL, "ws://") || strings.HasPrefix(p.URL, "wss://")

@@ -84,6 +84,12 @@ func TestProbeConfigErrors(t *testing.T) {
 		{"    probes: [{token: header}]\n", "6:14: probe has no url"},
 		{"    probes: [{url: https://a.example/x, bypass_headers: {X-E2E-Test: \"a\\nb\"}}]\n", "6:58: bypass_headers: the value of \"X-E2E-Test\" must be a single-line string"},
 		{"    services: [{manifest: m.yaml, chain: [{jwks_url: http://auth.example.com/jwks}]}]\n", "6:54: jwks_url: plain http:// is allowed only to loopback hosts"},
+		{"    probes: [{url: https://a.example/x, bypass_headers: {X-E2E-Test: \"true\", authorization: \"Bearer x\"}}]\n", "6:78: bypass_headers: \"authorization\" cannot be a bypass header: it carries the probe's token"},
+		{"    probes: [{url: https://a.example/x, token: \"query:t\", bypass_headers: {Authorization: x}}]\n", "6:76: bypass_headers: \"Authorization\" cannot be a bypass header: it is a credential"},
+		{"    probes: [{url: https://a.example/x, bypass_headers: {X-Secret-Preflight-Probe: valid}}]\n", "6:58: bypass_headers: \"X-Secret-Preflight-Probe\" cannot be a bypass header: the probe sets it itself"},
+		{"    probes: [{url: https://a.example/x, bypass_headers: {User-Agent: e2e}}]\n", "6:58: bypass_headers: \"User-Agent\" cannot be a bypass header: the probe sets it itself"},
+		{"    probes: [{url: https://a.example/x, token: \"cookie:session\", bypass_headers: {Cookie: \"session=x\"}}]\n", "6:83: bypass_headers: \"Cookie\" cannot be a bypass header: the probe's token travels in a cookie"},
+		{"    probes: [{url: wss://a.example/ws, token: subprotocol, bypass_headers: {Sec-WebSocket-Protocol: x}}]\n", "6:77: bypass_headers: \"Sec-WebSocket-Protocol\" cannot be a bypass header: the probe's token travels as the WebSocket subprotocol"},
 		{"    services: [{manifest: m.yaml, jwt: {leeway: 30}, chain: [A]}]\n", "6:49: jwt.leeway must be a duration"},
 		{"    services: [{manifest: m.yaml, jwt: {algorithms: [none]}, chain: [A]}]\n", "6:54: jwt.algorithms entry \"none\" is not one of"},
 	}
@@ -107,6 +113,12 @@ func TestProbeConfigErrors(t *testing.T) {
 		"    services: [{manifest: m.yaml, chain: [{jwks_url: http://Localhost/jwks}]}]\n"
 	if _, err := Parse("c.yaml", []byte(loud)); err != nil {
 		t.Errorf("LOCALHOST refused: %v", err)
+	}
+	// A cookie or a subprotocol header is a bypass header like any other
+	// when the token travels elsewhere.
+	other := head + "    probes: [{url: wss://a.example/ws, bypass_headers: {Cookie: \"e2e=1\", Sec-WebSocket-Protocol: e2e}}]\n"
+	if _, err := Parse("c.yaml", []byte(other)); err != nil {
+		t.Errorf("Cookie and Sec-WebSocket-Protocol with a header token: %v", err)
 	}
 	runner := "version: 1\nsecrets:\n  - name: jwt\n    runner: {chain: [{jwks_url: https://a.example/jwks}]}\n"
 	if _, err := Parse("c.yaml", []byte(runner)); err == nil || !strings.Contains(err.Error(), "jwks_url links are how a service") {

@@ -327,7 +327,7 @@ func (p *parser) probe(item *yaml.Node) *Probe {
 		}
 	}
 	if v, ok := f.get("bypass_headers"); ok {
-		pr.BypassHeaders, ok = p.headers(v)
+		pr.BypassHeaders, ok = p.headers(v, pr.Token)
 		good = good && ok
 	}
 	if v, ok := f.get("timeout"); ok {
@@ -342,7 +342,9 @@ func (p *parser) probe(item *yaml.Node) *Probe {
 
 // headers reads bypass_headers: header names to values, in file order.
 // Values are never quoted: a bypass header may carry a shared test key.
-func (p *parser) headers(e entry) ([]Header, bool) {
+// A header the probe sets itself, or that carries its token (which travels
+// as token), is refused: see ReservedHeader.
+func (p *parser) headers(e entry, token string) ([]Header, bool) {
 	n := p.node(e.val)
 	if isNull(n) {
 		return nil, true
@@ -367,6 +369,11 @@ func (p *parser) headers(e entry) ([]Header, bool) {
 			continue
 		}
 		seen[strings.ToLower(k.Value)] = true
+		if why := ReservedHeader(k.Value, token); why != "" {
+			p.errorf(k, "bypass_headers: %q cannot be a bypass header: %s", k.Value, why)
+			good = false
+			continue
+		}
 		if v.Kind != yaml.ScalarNode || isNull(v) || !headerValueRe.MatchString(v.Value) {
 			p.errorf(k, "bypass_headers: the value of %q must be a single-line string (not shown)", k.Value)
 			good = false
