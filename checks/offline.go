@@ -77,8 +77,10 @@ func runnerCannotSign(cs *config.Secret, s *report.Secret, runner *report.Consum
 	return &report.Finding{
 		Code: "SP160", Severity: report.SevError, Secret: s.Name, Consumers: []string{runner.ID},
 		Reason: ReasonKeyType,
-		Message: fmt.Sprintf("%s cannot sign %s probe tokens: the test helper cannot mint tokens with what it holds: %v",
-			runner.ID, cs.JWT.Algorithm, err),
+		// The reason word in the message, as in every SP160 (the formats
+		// other than JSON show no reason field).
+		Message: fmt.Sprintf("%s cannot sign %s probe tokens: %s: the test helper cannot mint tokens with what it holds: %v",
+			runner.ID, cs.JWT.Algorithm, ReasonKeyType, err),
 		Hint: fmt.Sprintf("give the runner the private key (PEM or JWK) whose public half the services hold, of the type %s needs (HMAC bytes for HS*, RSA for RS*/PS*, EC on the matching curve for ES*, Ed25519 for EdDSA): a certificate or public key can only verify", cs.JWT.Algorithm),
 		File: runner.File, Line: runner.Line,
 	}

@@ -43,6 +43,11 @@ func TestRunnerThatCannotSignFailsSP160(t *testing.T) {
 			if !strings.Contains(f.Message, "cannot mint tokens with what it holds") || !strings.Contains(f.Hint, "private key") {
 				t.Errorf("message %q / hint %q do not say what the helper lacks", f.Message, f.Hint)
 			}
+			// Its one reason word, as the service-side SP160s say theirs.
+			if words := reasonWords.FindAllString(f.Message, -1); len(words) != 1 || words[0] != ReasonKeyType ||
+				!strings.Contains(f.Message, ReasonKeyType+": ") {
+				t.Errorf("message %q: reason words %q, want key_type once", f.Message, words)
+			}
 			if rep.Result == report.Pass {
 				t.Errorf("result %s: a run whose runner cannot sign must not pass", rep.Result)
 			}
