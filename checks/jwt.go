@@ -253,26 +253,55 @@ func jwkAlgFits(k *secret.Key, alg string) bool {
 }
 
 func keyFits(alg string, pub crypto.PublicKey) error {
-	var want string
+	if kindFits(alg, pub) {
+		return nil
+	}
+	return fmt.Errorf("the consumer holds %s, which cannot verify %s tokens: %s needs %s", keyKind(pub), alg, alg, algNeeds(alg))
+}
+
+// kindFits reports whether a key of pub's type (and curve) can sign or
+// verify alg.
+func kindFits(alg string, pub crypto.PublicKey) bool {
 	switch k := pub.(type) {
 	case *rsa.PublicKey:
-		if strings.HasPrefix(alg, "RS") || strings.HasPrefix(alg, "PS") {
-			return nil
-		}
-		want = "an RSA key"
+		return strings.HasPrefix(alg, "RS") || strings.HasPrefix(alg, "PS")
 	case *ecdsa.PublicKey:
-		curve := map[string]string{"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}[alg]
-		if curve == k.Curve.Params().Name {
-			return nil
-		}
-		want = "an EC key on " + k.Curve.Params().Name
+		return ecCurves[alg] == k.Curve.Params().Name
 	case ed25519.PublicKey:
-		if alg == "EdDSA" {
-			return nil
-		}
-		want = "an Ed25519 key"
-	default:
-		want = fmt.Sprintf("a %T", pub)
+		return alg == "EdDSA"
 	}
-	return fmt.Errorf("the consumer holds %s, which cannot verify %s tokens", want, alg)
+	return false
+}
+
+// ecCurves is the curve each ECDSA algorithm is defined on (RFC 7518
+// section 3.4): a key on another curve cannot sign or verify it, however
+// strong it is.
+var ecCurves = map[string]string{"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
+
+// keyKind names a public key's type, and an EC key's curve.
+func keyKind(pub crypto.PublicKey) string {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		return "an RSA key"
+	case *ecdsa.PublicKey:
+		return "an EC key on " + k.Curve.Params().Name
+	case ed25519.PublicKey:
+		return "an Ed25519 key"
+	}
+	return fmt.Sprintf("a %T", pub)
+}
+
+// algNeeds names the key type alg signs and verifies with.
+func algNeeds(alg string) string {
+	switch {
+	case strings.HasPrefix(alg, "HS"):
+		return "the shared HMAC bytes"
+	case strings.HasPrefix(alg, "RS"), strings.HasPrefix(alg, "PS"):
+		return "an RSA key"
+	case ecCurves[alg] != "":
+		return "an EC key on " + ecCurves[alg]
+	case alg == "EdDSA":
+		return "an Ed25519 key"
+	}
+	return "a key of another type"
 }

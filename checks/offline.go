@@ -81,7 +81,7 @@ func runnerCannotSign(cs *config.Secret, s *report.Secret, runner *report.Consum
 		// other than JSON show no reason field).
 		Message: fmt.Sprintf("%s cannot sign %s probe tokens: %s: the test helper cannot mint tokens with what it holds: %v",
 			runner.ID, cs.JWT.Algorithm, ReasonKeyType, err),
-		Hint: fmt.Sprintf("give the runner the private key (PEM or JWK) whose public half the services hold, of the type %s needs (HMAC bytes for HS*, RSA for RS*/PS*, EC on the matching curve for ES*, Ed25519 for EdDSA): a certificate or public key can only verify", cs.JWT.Algorithm),
+		Hint: fmt.Sprintf("give the runner the private key (PEM or JWK) whose public half the services hold, of the type %s needs (%s): a certificate or public key can only verify", cs.JWT.Algorithm, algNeeds(cs.JWT.Algorithm)),
 		File: runner.File, Line: runner.Line,
 	}
 }
@@ -136,7 +136,7 @@ func refusalHint(r *Refusal, j *config.JWT, exp config.ConsumerJWT, kid string) 
 		if strings.Contains(r.Detail, markedFor) {
 			return fmt.Sprintf("the service's JWK limits what its key may verify: set its alg to %s and its use to sig (or drop both), or sign with the algorithm it is marked for (jwt.algorithm)", j.Algorithm)
 		}
-		return "give the service key material of the type the algorithm needs: the shared bytes for HS*, the public key (PEM, certificate, JWK or JWKS) of the runner's RSA, EC or Ed25519 key otherwise"
+		return fmt.Sprintf("give the service key material of the type %s needs (%s): the shared bytes for HS*, the public key (PEM, certificate, JWK or JWKS) of the runner's RSA, EC or Ed25519 key otherwise", j.Algorithm, algNeeds(j.Algorithm))
 	}
 	return "fix the token's claims so that the service can read them"
 }

@@ -1,7 +1,6 @@
 package checks
 
 import (
-	"crypto/ecdsa"
 	"fmt"
 	"slices"
 	"strings"
@@ -98,7 +97,9 @@ func isPlaceholder(v secret.Value, extra []secret.Value) bool {
 	return false
 }
 
-// weakKey says why v is too weak for alg, or "".
+// weakKey says why v is too weak for alg, or "". An EC key has the
+// strength of its curve: one on the wrong curve for alg is not weak but
+// of the wrong type (SP160 key_type), never SP122.
 func weakKey(alg string, v secret.Value) string {
 	b := v.Reveal()
 	hashBytes := map[string]int{"256": 32, "384": 48, "512": 64}
@@ -113,15 +114,6 @@ func weakKey(alg string, v secret.Value) string {
 		}
 		if k, err := jwt.ParseRSAPublicKeyFromPEM(b); err == nil && k.N.BitLen() < 2048 {
 			return fmt.Sprintf("the RSA key is %d bits; %s needs at least 2048", k.N.BitLen(), alg)
-		}
-	case strings.HasPrefix(alg, "ES"):
-		var key *ecdsa.PrivateKey
-		if k, err := jwt.ParseECPrivateKeyFromPEM(b); err == nil {
-			key = k
-		}
-		want := map[string]int{"ES256": 256, "ES384": 384, "ES512": 521}[alg]
-		if key != nil && key.Curve.Params().BitSize != want {
-			return fmt.Sprintf("the EC key is on a %d-bit curve; %s needs %d", key.Curve.Params().BitSize, alg, want)
 		}
 	}
 	return ""

@@ -1,6 +1,9 @@
 package checks
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -109,5 +112,41 @@ func TestHMACServiceWithMarkedOctJWK(t *testing.T) {
 		if !strings.Contains(f.Hint, "set its alg to HS256 and its use to sig") {
 			t.Errorf("hint %q", f.Hint)
 		}
+	}
+}
+
+// An EC key on the wrong curve is not weak (SP122 is for short HMAC keys
+// and small RSA moduli) but of the wrong type for the algorithm: SP160
+// key_type, on the runner's side and on a service's, saying which curve
+// the algorithm needs.
+func TestECKeyOnTheWrongCurveIsKeyType(t *testing.T) {
+	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := formsOf(t, p384, "")
+	right := formsOf(t, newPair(t, "ES256"), "")
+	cases := []struct{ name, runner, service, consumer, want string }{
+		{"runner on P-384", wrong.private, wrong.publicPEM, "runner", "the runner's private key is an EC key on P-384, which cannot sign ES256 tokens: ES256 needs an EC key on P-256"},
+		{"service on P-384", right.private, wrong.publicPEM, "manifest:api.yaml/app", "the consumer holds an EC key on P-384, which cannot verify ES256 tokens: ES256 needs an EC key on P-256"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, s := jwtSecret(&config.JWT{Algorithm: "ES256"}, c.runner, consumer("manifest:api.yaml/app", "file", c.service))
+			rep := runKeyed(t, cfg, s)
+			if f := has(rep, "SP122"); f != nil {
+				t.Errorf("SP122 %q: a curve is not a strength", f.Message)
+			}
+			f := has(rep, "SP160")
+			if f == nil || f.Reason != ReasonKeyType || f.Consumers[0] != c.consumer {
+				t.Fatalf("SP160 %+v, want key_type naming %s", f, c.consumer)
+			}
+			if !strings.Contains(f.Message, c.want) || strings.Contains(f.Message, "only public keys") {
+				t.Errorf("message %q, want %q", f.Message, c.want)
+			}
+			if !strings.Contains(f.Hint, "ES256 needs (an EC key on P-256)") {
+				t.Errorf("hint %q does not name the curve", f.Hint)
+			}
+		})
 	}
 }

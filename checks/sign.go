@@ -58,6 +58,13 @@ func NewSigner(alg string, v secret.Value) (*Signer, error) {
 	if k := signingKey(alg, set); k != nil {
 		return &Signer{method: method, key: k.Signer(), kid: k.KID}, nil
 	}
+	// Name what it holds: a private key of another type or on another
+	// curve is not the same mistake as a public key alone.
+	for _, k := range set.Keys {
+		if k.Signer() != nil && k.Public() != nil {
+			return nil, fmt.Errorf("the runner's private key is %s, which cannot sign %s tokens: %s needs %s", keyKind(k.Public()), alg, alg, algNeeds(alg))
+		}
+	}
 	return nil, fmt.Errorf("the value holds no private key that can sign %s tokens (only public keys, or keys of another type)", alg)
 }
 
