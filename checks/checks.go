@@ -32,9 +32,10 @@ func Run(cfg *config.Config, rep *report.Report, fp *secret.Fingerprinter) []*re
 		cs := byName[s.Name]
 		alignKeys(s, jwtOf(cs), fp)
 		out = append(out, unresolved(s, cs)...)
-		out = append(out, disagreement(s, cs, fp)...)
+		sp100 := disagreement(s, cs, fp)
+		out = append(out, sp100...)
 		out = append(out, perConsumer(s, cs, cfg.Policy)...)
-		sp160, notes := offlineProbe(cs, s, time.Now())
+		sp160, notes := offlineProbe(cs, s, time.Now(), len(sp100) > 0)
 		out = append(out, sp160...)
 		rep.Notes = append(rep.Notes, notes...)
 	}

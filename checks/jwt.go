@@ -42,6 +42,10 @@ var SP160Reasons = []string{ReasonSignature, ReasonAlgorithm, ReasonIssuer, Reas
 type Refusal struct {
 	Reason string
 	Detail string
+	// KID is the token's kid when it picked the consumer's keys that
+	// then failed the signature: the kid names another key. Hints use it;
+	// Detail never names it (a second reason word).
+	KID string
 }
 
 func (r *Refusal) Error() string { return r.Detail }
@@ -62,11 +66,11 @@ func VerifyToken(token string, j *config.JWT, key secret.Value, now time.Time) e
 func Verify(token string, v secret.Value, exp config.ConsumerJWT, now time.Time) *Refusal {
 	unverified, _, err := jwt.NewParser().ParseUnverified(token, jwt.MapClaims{})
 	if err != nil {
-		return &Refusal{ReasonMalformed, "the token is malformed (not three base64url parts with JSON header and claims)"}
+		return &Refusal{Reason: ReasonMalformed, Detail: "the token is malformed (not three base64url parts with JSON header and claims)"}
 	}
 	alg := unverified.Method.Alg()
 	if !slices.Contains(exp.Algorithms, alg) {
-		return &Refusal{ReasonAlgorithm, fmt.Sprintf("the token is signed with %s, but the config says %s: consumers verifying %s refuse it",
+		return &Refusal{Reason: ReasonAlgorithm, Detail: fmt.Sprintf("the token is signed with %s, but the config says %s: consumers verifying %s refuse it",
 			alg, strings.Join(exp.Algorithms, ", "), strings.Join(exp.Algorithms, " or "))}
 	}
 	kid, _ := unverified.Header["kid"].(string)
@@ -74,6 +78,7 @@ func Verify(token string, v secret.Value, exp config.ConsumerJWT, now time.Time)
 	if r != nil {
 		return r
 	}
+	pickedBy := ""
 	if kid != "" {
 		var withKID, matching []verificationKey
 		for _, k := range keys {
@@ -86,13 +91,13 @@ func Verify(token string, v secret.Value, exp config.ConsumerJWT, now time.Time)
 		}
 		switch {
 		case len(matching) > 0:
-			keys = matching
+			keys, pickedBy = matching, kid
 		case len(withKID) > 0:
 			var ids []string
 			for _, k := range withKID {
 				ids = append(ids, fmt.Sprintf("%q", k.kid))
 			}
-			return &Refusal{ReasonKID, fmt.Sprintf("the consumer has no key with the token's kid %q (it has %s)", kid, strings.Join(ids, ", "))}
+			return &Refusal{Reason: ReasonKID, Detail: fmt.Sprintf("the consumer has no key with the token's kid %q (it has %s)", kid, strings.Join(ids, ", "))}
 		}
 	}
 	verified := false
@@ -104,8 +109,11 @@ func Verify(token string, v secret.Value, exp config.ConsumerJWT, now time.Time)
 			break
 		}
 	}
-	if !verified {
-		return &Refusal{ReasonSignature, "the signature does not verify with this consumer's key: the token was signed with another key"}
+	switch {
+	case !verified && pickedBy != "":
+		return &Refusal{Reason: ReasonSignature, Detail: "the signature does not verify with the key this consumer picks for the token by its header: that is another key than the runner's", KID: pickedBy}
+	case !verified:
+		return &Refusal{Reason: ReasonSignature, Detail: "the signature does not verify with this consumer's key: the token was signed with another key"}
 	}
 	return claimsRefusal(token, exp, now)
 }
@@ -115,7 +123,7 @@ func Verify(token string, v secret.Value, exp config.ConsumerJWT, now time.Time)
 func claimsRefusal(token string, exp config.ConsumerJWT, now time.Time) *Refusal {
 	claims := jwt.MapClaims{}
 	if _, _, err := jwt.NewParser().ParseUnverified(token, claims); err != nil {
-		return &Refusal{ReasonMalformed, "the token's claims are not a JSON object"}
+		return &Refusal{Reason: ReasonMalformed, Detail: "the token's claims are not a JSON object"}
 	}
 	opts := []jwt.ParserOption{jwt.WithTimeFunc(func() time.Time { return now }), jwt.WithLeeway(exp.Leeway), jwt.WithIssuedAt()}
 	if exp.Issuer != "" {
@@ -129,15 +137,15 @@ func claimsRefusal(token string, exp config.ConsumerJWT, now time.Time) *Refusal
 	case err == nil:
 		return nil
 	case errors.Is(err, jwt.ErrTokenExpired):
-		return &Refusal{ReasonExpired, "the token has expired (exp is in the past)"}
+		return &Refusal{Reason: ReasonExpired, Detail: "the token has expired (exp is in the past)"}
 	case errors.Is(err, jwt.ErrTokenNotValidYet):
-		return &Refusal{ReasonNotYetValid, "the token is not valid yet (nbf is in the future)"}
+		return &Refusal{Reason: ReasonNotYetValid, Detail: "the token is not valid yet (nbf is in the future)"}
 	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
-		return &Refusal{ReasonNotYetValid, "the token was issued in the future (iat): check the minting machine's clock"}
+		return &Refusal{Reason: ReasonNotYetValid, Detail: "the token was issued in the future (iat): check the minting machine's clock"}
 	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
-		return &Refusal{ReasonIssuer, fmt.Sprintf("the issuer (iss) is not %q", exp.Issuer)}
+		return &Refusal{Reason: ReasonIssuer, Detail: fmt.Sprintf("the issuer (iss) is not %q", exp.Issuer)}
 	case errors.Is(err, jwt.ErrTokenInvalidAudience):
-		return &Refusal{ReasonAudience, fmt.Sprintf("the audience (aud) does not include %q", exp.Audience)}
+		return &Refusal{Reason: ReasonAudience, Detail: fmt.Sprintf("the audience (aud) does not include %q", exp.Audience)}
 	}
 	return claimTypeRefusal(claims, exp)
 }
@@ -149,24 +157,24 @@ func claimsRefusal(token string, exp config.ConsumerJWT, now time.Time) *Refusal
 // SP160's).
 func claimTypeRefusal(claims jwt.MapClaims, exp config.ConsumerJWT) *Refusal {
 	if _, err := claims.GetExpirationTime(); err != nil {
-		return &Refusal{ReasonExpired, "the token's exp is not a NumericDate (a number), so the consumer cannot tell whether it has expired"}
+		return &Refusal{Reason: ReasonExpired, Detail: "the token's exp is not a NumericDate (a number), so the consumer cannot tell whether it has expired"}
 	}
 	if _, err := claims.GetNotBefore(); err != nil {
-		return &Refusal{ReasonNotYetValid, "the token's nbf is not a NumericDate (a number), so the consumer cannot tell whether it is valid yet"}
+		return &Refusal{Reason: ReasonNotYetValid, Detail: "the token's nbf is not a NumericDate (a number), so the consumer cannot tell whether it is valid yet"}
 	}
 	if _, err := claims.GetIssuedAt(); err != nil {
-		return &Refusal{ReasonNotYetValid, "the token's iat is not a NumericDate (a number), so the consumer cannot tell whether it is valid yet"}
+		return &Refusal{Reason: ReasonNotYetValid, Detail: "the token's iat is not a NumericDate (a number), so the consumer cannot tell whether it is valid yet"}
 	}
 	if _, err := claims.GetIssuer(); err != nil {
-		return &Refusal{ReasonIssuer, "the issuer claim (iss) is not a string"}
+		return &Refusal{Reason: ReasonIssuer, Detail: "the issuer claim (iss) is not a string"}
 	}
 	if aud, err := claims.GetAudience(); err != nil || (exp.Audience != "" && len(aud) == 0) {
-		return &Refusal{ReasonAudience, "the audience claim (aud) is neither a string nor a list of strings"}
+		return &Refusal{Reason: ReasonAudience, Detail: "the audience claim (aud) is neither a string nor a list of strings"}
 	}
 	if iss, _ := claims.GetIssuer(); exp.Issuer != "" && iss == "" {
-		return &Refusal{ReasonIssuer, "the issuer claim (iss) is missing or empty"}
+		return &Refusal{Reason: ReasonIssuer, Detail: "the issuer claim (iss) is missing or empty"}
 	}
-	return &Refusal{ReasonMalformed, "the token's claims are invalid"}
+	return &Refusal{Reason: ReasonMalformed, Detail: "the token's claims are invalid"}
 }
 
 type verificationKey struct {
@@ -199,12 +207,12 @@ func verificationKeys(alg string, v secret.Value) ([]verificationKey, *Refusal) 
 		case marked != nil:
 			// The shared bytes are there; the JWK's own alg or use
 			// forbids them for alg, as JOSE libraries honour.
-			return nil, &Refusal{ReasonKeyType, fmt.Sprintf("the consumer's HMAC key (an oct JWK) %s %s, so a verifier honouring the JWK will not use it for %s tokens", markedFor, jwkMarks(marked), alg)}
+			return nil, &Refusal{Reason: ReasonKeyType, Detail: fmt.Sprintf("the consumer's HMAC key (an oct JWK) %s %s, so a verifier honouring the JWK will not use it for %s tokens", markedFor, jwkMarks(marked), alg)}
 		}
-		return nil, &Refusal{ReasonKeyType, fmt.Sprintf("the consumer holds an asymmetric key (%s), which cannot verify %s: HMAC needs the shared secret bytes", set.Format, alg)}
+		return nil, &Refusal{Reason: ReasonKeyType, Detail: fmt.Sprintf("the consumer holds an asymmetric key (%s), which cannot verify %s: HMAC needs the shared secret bytes", set.Format, alg)}
 	}
 	if err != nil {
-		return nil, &Refusal{ReasonKeyType, fmt.Sprintf("the consumer's value is not PEM, JWK or JWKS key material, so it cannot verify %s tokens", alg)}
+		return nil, &Refusal{Reason: ReasonKeyType, Detail: fmt.Sprintf("the consumer's value is not PEM, JWK or JWKS key material, so it cannot verify %s tokens", alg)}
 	}
 	var out []verificationKey
 	var mismatch error
@@ -226,7 +234,7 @@ func verificationKeys(alg string, v secret.Value) ([]verificationKey, *Refusal) 
 		out = append(out, verificationKey{kid: k.KID, key: k.Public()})
 	}
 	if len(out) == 0 {
-		return nil, &Refusal{ReasonKeyType, mismatch.Error()}
+		return nil, &Refusal{Reason: ReasonKeyType, Detail: mismatch.Error()}
 	}
 	return out, nil
 }

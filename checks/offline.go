@@ -13,7 +13,9 @@ import (
 // offlineProbe reports SP160: it signs a probe token with the runner's key
 // and verifies it as each resolved service consumer would, with the
 // consumer's key and expectations. Notes say what could not be checked.
-func offlineProbe(cs *config.Secret, s *report.Secret, now time.Time) ([]*report.Finding, []string) {
+// disagree says an SP100 was reported for the secret, which a hint may
+// then point to.
+func offlineProbe(cs *config.Secret, s *report.Secret, now time.Time, disagree bool) ([]*report.Finding, []string) {
 	if cs == nil || cs.JWT == nil {
 		return nil, nil
 	}
@@ -63,7 +65,7 @@ func offlineProbe(cs *config.Secret, s *report.Secret, now time.Time) ([]*report
 			Code: "SP160", Severity: report.SevError, Secret: s.Name, Consumers: []string{c.ID},
 			Reason:  reason,
 			Message: fmt.Sprintf("%s refuses a probe token signed with the runner's key: %s: %s", c.ID, reason, r.Detail),
-			Hint:    refusalHint(r, cs.JWT, exp, signer.KID()),
+			Hint:    refusalHint(r, cs.JWT, exp, signer.KID(), disagree),
 			File:    c.File, Line: c.Line,
 		})
 	}
@@ -84,6 +86,26 @@ func runnerCannotSign(cs *config.Secret, s *report.Secret, runner *report.Consum
 		Hint: fmt.Sprintf("give the runner the private key (PEM or JWK) whose public half the services hold, of the type %s needs (%s): a certificate or public key can only verify", cs.JWT.Algorithm, algNeeds(cs.JWT.Algorithm)),
 		File: runner.File, Line: runner.Line,
 	}
+}
+
+// signatureHint says what to change for a signature refusal, in the
+// situation at hand: a kid that picks another key, a disagreement SP100
+// already describes, or neither (the fingerprints agree, so no SP100 to
+// point to).
+func signatureHint(r *Refusal, j *config.JWT, disagree bool) string {
+	switch {
+	case r.KID != "":
+		h := fmt.Sprintf("the service's key under kid %q is not the runner's public key: publish the runner's public key under that kid in the service's JWKS (retiring the other key), or give the runner's key the kid its public key is published under", r.KID)
+		if disagree {
+			h += "; SP100 names the key each side holds"
+		}
+		return h
+	case disagree:
+		return "the service verifies with another key than the runner signs with: make both read the same secret version (see SP100), or add the runner's public key to the service's JWKS"
+	case j != nil && strings.HasPrefix(j.Algorithm, "HS"):
+		return "the service verifies with other bytes than the runner signs with: give both the same key"
+	}
+	return "the service verifies with another key than the runner signs with: add the runner's public key to the service's key material (its JWKS, or the PEM or certificate it reads)"
 }
 
 // Expectations are what consumer c of secret cs expects of a token: its
@@ -116,10 +138,11 @@ func consumerJWT(cs *config.Secret, c *report.Consumer) *config.ConsumerJWT {
 
 // refusalHint says what to change for each reason, in the terms of the
 // two sides: the test helper that mints tokens and the service's code.
-func refusalHint(r *Refusal, j *config.JWT, exp config.ConsumerJWT, kid string) string {
+// disagree says the secret has an SP100, which names each side's value.
+func refusalHint(r *Refusal, j *config.JWT, exp config.ConsumerJWT, kid string, disagree bool) string {
 	switch r.Reason {
 	case ReasonSignature:
-		return "the service verifies with another key than the runner signs with: make both read the same secret version (see SP100), or add the runner's public key to the service's JWKS"
+		return signatureHint(r, j, disagree)
 	case ReasonAlgorithm:
 		return fmt.Sprintf("make the helper sign with one of %s (jwt.algorithm), or let the service accept %s (consumer jwt.algorithms, and the service's code)", strings.Join(exp.Algorithms, ", "), j.Algorithm)
 	case ReasonIssuer:

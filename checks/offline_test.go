@@ -247,3 +247,49 @@ func TestProbeClaimsCapLifetime(t *testing.T) {
 		t.Errorf("an earlier exp is kept (it tests expiry): %v", c["exp"])
 	}
 }
+
+// A signature refusal's hint fits the situation: a kid that picks another
+// key is told as such, and SP100 is pointed to only when there is one.
+func TestSignatureHintFitsTheSituation(t *testing.T) {
+	ec, other := newPair(t, "ES256"), newPair(t, "ES256")
+	runnerJWK, _ := json.Marshal(jose.JSONWebKey{Key: ec, KeyID: "runner-key"})
+	runnerNoKID, _ := json.Marshal(jose.JSONWebKey{Key: ec})
+	// The runner's public key is published, under another kid; its own
+	// kid names another key.
+	swapped, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: ec.Public(), KeyID: "old"}, {Key: other.Public(), KeyID: "runner-key"}}})
+	otherOnly, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: other.Public(), KeyID: "runner-key"}}})
+	otherNoKID, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: other.Public()}}})
+	cases := []struct {
+		name, runner, service string
+		sp100                 bool
+		want                  string
+	}{
+		{"kid names another key, keys agree", string(runnerJWK), string(swapped), false, `key under kid "runner-key" is not the runner's public key`},
+		{"kid names another key, keys differ", string(runnerJWK), string(otherOnly), true, `key under kid "runner-key" is not the runner's public key`},
+		{"another key, no kid", string(runnerNoKID), string(otherNoKID), true, "see SP100"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, s := jwtSecret(&config.JWT{Algorithm: "ES256"}, c.runner, consumer("manifest:api.yaml/app", "file", c.service))
+			rep := runKeyed(t, cfg, s)
+			if (has(rep, "SP100") != nil) != c.sp100 {
+				t.Fatalf("findings %v: SP100 %v, want %v", codes(rep), has(rep, "SP100") != nil, c.sp100)
+			}
+			f := has(rep, "SP160")
+			if f == nil || f.Reason != ReasonSignature {
+				t.Fatalf("SP160 %+v, want signature", f)
+			}
+			if !strings.Contains(f.Hint, c.want) {
+				t.Errorf("hint %q lacks %q", f.Hint, c.want)
+			}
+			if !c.sp100 && strings.Contains(f.Hint, "SP100") {
+				t.Errorf("hint %q points to an SP100 the run does not report", f.Hint)
+			}
+			for _, w := range reasonWords.FindAllString(f.Message, -1) {
+				if w != ReasonSignature {
+					t.Errorf("message %q names the reason word %q too", f.Message, w)
+				}
+			}
+		})
+	}
+}
