@@ -99,8 +99,11 @@ type Consumer struct {
 	Kind     string `json:"kind"`
 	Target   string `json:"target"`
 	Revision string `json:"revision"`
-	// RevisionCreateTime is when the serving revision was created (RFC 3339).
-	RevisionCreateTime string    `json:"revision_create_time,omitempty"`
+	// RevisionCreateTime is when the serving revision was created (RFC
+	// 3339), for SP131. It is not in the JSON report: a revision taken from
+	// its service's template has none, and a run's report must not depend
+	// on which read a shortcut saved.
+	RevisionCreateTime string    `json:"-"`
 	TrafficPercent     int       `json:"traffic_percent"`
 	Container          string    `json:"container"`
 	Resolved           bool      `json:"resolved"`
