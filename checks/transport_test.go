@@ -1,51 +1,17 @@
 package checks
 
 import (
-	"bufio"
 	"context"
 	"net"
 	"net/http"
-	"net/textproto"
 	"strings"
 	"testing"
 
 	"github.com/secret-preflight/secret-preflight/config"
+	"github.com/secret-preflight/secret-preflight/internal/testserver"
 	"github.com/secret-preflight/secret-preflight/secret"
 	"github.com/secret-preflight/secret-preflight/sources"
 )
-
-// rawServer answers each request on 127.0.0.1 with answer(request
-// headers), written as is: it can break HTTP the way a hostile or broken
-// endpoint does.
-func rawServer(t *testing.T, answer func(textproto.MIMEHeader) string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				r := textproto.NewReader(bufio.NewReader(c))
-				if _, err := r.ReadLine(); err != nil {
-					return
-				}
-				h, err := r.ReadMIMEHeader()
-				if err != nil {
-					return
-				}
-				c.Write([]byte(answer(h)))
-			}()
-		}
-	}()
-	return ln.Addr().String()
-}
 
 // A request that gets no HTTP answer is reported in one fixed sentence per
 // class of failure, never in the library's words, which can quote the
@@ -53,13 +19,13 @@ func rawServer(t *testing.T, answer func(textproto.MIMEHeader) string) string {
 // malformed header line.
 func TestProbeTransportErrorsAreFixedSentences(t *testing.T) {
 	const bypassValue = "SHARED-TEST-KEY-never-shown-0123456789"
-	echo := rawServer(t, func(h textproto.MIMEHeader) string {
-		if h.Get("X-Secret-Preflight-Probe") == ProbeValid {
+	echo := testserver.Raw(t, func(r testserver.Request) string {
+		if r.Header.Get("X-Secret-Preflight-Probe") == ProbeValid {
 			return "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
 		}
-		return "HTTP/1.1 200 OK\r\nbroken X-E2E-Test=" + h.Get("X-E2E-Test") + "\r\n\r\n"
+		return "HTTP/1.1 200 OK\r\nbroken X-E2E-Test=" + r.Header.Get("X-E2E-Test") + "\r\n\r\n"
 	})
-	reset := rawServer(t, func(textproto.MIMEHeader) string { return "" })
+	reset := testserver.Raw(t, func(testserver.Request) string { return "" })
 	closed, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package sources
 
 import (
-	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -11,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -22,6 +20,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/secret-preflight/secret-preflight/config"
+	"github.com/secret-preflight/secret-preflight/internal/testserver"
 )
 
 func jwksDoc(t *testing.T) []byte {
@@ -123,37 +122,6 @@ func TestTransportErrorText(t *testing.T) {
 	}
 }
 
-// rawJWKSServer answers every connection on 127.0.0.1 with answer, as is,
-// after reading the request line: a broken or hostile key server.
-func rawJWKSServer(t *testing.T, answer string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				r := bufio.NewReader(c)
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil || line == "\r\n" {
-						break
-					}
-				}
-				c.Write([]byte(answer))
-			}()
-		}
-	}()
-	return "http://" + ln.Addr().String() + "/jwks"
-}
-
 // Nothing the key server sends reaches an error: not a malformed status
 // line, header or Content-Length (which net/http quotes), nor a document
 // that is not a usable JWKS.
@@ -176,7 +144,9 @@ func TestJWKSFetchErrorsQuoteNothingTheServerSent(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := (&JWKSFetcher{}).Fetch(context.Background(), rawJWKSServer(t, c.answer))
+			answer := func(testserver.Request) string { return c.answer }
+			jwksURL := "http://" + testserver.Raw(t, answer) + "/jwks"
+			_, err := (&JWKSFetcher{}).Fetch(context.Background(), jwksURL)
 			if err == nil {
 				t.Fatal("fetched")
 			}

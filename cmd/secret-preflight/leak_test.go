@@ -14,7 +14,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io/fs"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -30,6 +29,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/secret-preflight/secret-preflight/examples"
+	"github.com/secret-preflight/secret-preflight/internal/testserver"
 	"github.com/secret-preflight/secret-preflight/report"
 	"github.com/secret-preflight/secret-preflight/sources"
 )
@@ -607,8 +607,8 @@ func TestNoProbeTokenOrPrivateKeyLeaks(t *testing.T) {
 	defer echo.Close()
 	// A key server that breaks HTTP in ways net/http quotes: a status
 	// code, a Content-Length.
-	rawJWKS := rawHTTPServer(t, func(path string) string {
-		if strings.HasSuffix(path, "/status") {
+	rawJWKS := testserver.Raw(t, func(r testserver.Request) string {
+		if strings.HasSuffix(r.Path, "/status") {
 			return "HTTP/1.1 2000 " + canaryJWKS + "\r\nContent-Length: 0\r\n\r\n"
 		}
 		return "HTTP/1.1 200 OK\r\nContent-Length: " + canaryJWKS + "\r\n\r\n"
@@ -740,39 +740,4 @@ secrets:
 			t.Errorf("output %d holds a response body", i)
 		}
 	}
-}
-
-// rawHTTPServer answers each request on 127.0.0.1 with answer(path),
-// written as is: it can break HTTP the way a hostile server does.
-func rawHTTPServer(t *testing.T, answer func(path string) string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				r := bufio.NewReader(c)
-				first, err := r.ReadString('\n')
-				if err != nil {
-					return
-				}
-				for line := first; err == nil && line != "\r\n"; line, err = r.ReadString('\n') {
-				}
-				path := ""
-				if f := strings.Fields(first); len(f) > 1 {
-					path = f[1]
-				}
-				c.Write([]byte(answer(path)))
-			}()
-		}
-	}()
-	return ln.Addr().String()
 }
