@@ -6,12 +6,10 @@ import (
 	"testing"
 	"time"
 
-	secretmanager "cloud.google.com/go/secretmanager/apiv1"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/secret-preflight/secret-preflight/internal/fakegcp"
 	"github.com/secret-preflight/secret-preflight/internal/retry"
 )
 
@@ -21,20 +19,7 @@ import (
 // ends the read at once with an error that says so.
 func TestResourceExhaustedRetryInfo(t *testing.T) {
 	const name = "projects/p/secrets/jwt/versions/1"
-	f := &fakegcp.Fixture{
-		Projects: map[string]string{"p": "1"},
-		Secrets:  []fakegcp.Secret{{Name: "projects/p/secrets/jwt", Versions: []fakegcp.Version{{Data: []byte("v1")}}}},
-	}
-	srv, err := fakegcp.NewServer(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	sm, err := secretmanager.NewClient(context.Background(), srv.ClientOptions()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sm.Close() })
+	srv, sm := secretFake(t, nil, fakeSecret("jwt", "v1"))
 	after := func(d time.Duration) *errdetails.RetryInfo {
 		return &errdetails.RetryInfo{RetryDelay: durationpb.New(d)}
 	}

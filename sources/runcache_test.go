@@ -51,6 +51,38 @@ func runFake(t *testing.T, n int) (*fakegcp.Server, *CloudRun) {
 	return srv, &CloudRun{Services: svcs, Revisions: revs}
 }
 
+// secretFake serves secrets in project p (number 1) and returns the fake
+// and a Secret Manager client dialled to it. hold, when not nil, sees every
+// call on its way out: a test holds one in flight with it.
+func secretFake(t *testing.T, hold grpc.UnaryClientInterceptor, secrets ...fakegcp.Secret) (*fakegcp.Server, *secretmanager.Client) {
+	t.Helper()
+	srv, err := fakegcp.NewServer(&fakegcp.Fixture{Projects: map[string]string{"p": "1"}, Secrets: secrets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	opts := srv.ClientOptions()
+	if hold != nil {
+		opts = append(opts, option.WithGRPCDialOption(grpc.WithChainUnaryInterceptor(hold)))
+	}
+	sm, err := secretmanager.NewClient(context.Background(), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sm.Close() })
+	return srv, sm
+}
+
+// fakeSecret is projects/p/secrets/id with one version per value, numbered
+// from 1.
+func fakeSecret(id string, values ...string) fakegcp.Secret {
+	s := fakegcp.Secret{Name: "projects/p/secrets/" + id}
+	for _, v := range values {
+		s.Versions = append(s.Versions, fakegcp.Version{Data: []byte(v)})
+	}
+	return s
+}
+
 // serveAll prefetches names and reads each twice, as two secrets naming
 // the same services would; it returns each one's error ("" when read).
 func serveAll(t *testing.T, c *CloudRun, names []string) []string {
@@ -141,15 +173,6 @@ func TestListingDeniedFallsBackToGets(t *testing.T) {
 // TestAccessIDAndNumberAtOnce asks for one version by project id and, while
 // that call is in flight, by project number: one call answers both.
 func TestAccessIDAndNumberAtOnce(t *testing.T) {
-	f := &fakegcp.Fixture{
-		Projects: map[string]string{"p": "1"},
-		Secrets:  []fakegcp.Secret{{Name: "projects/p/secrets/jwt", Versions: []fakegcp.Version{{Data: []byte("v1")}, {Data: []byte("v2")}}}},
-	}
-	srv, err := fakegcp.NewServer(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
 	// The first call is held on its way out until the test lets it go, so
 	// the second ask surely finds it in flight.
 	var (
@@ -170,11 +193,7 @@ func TestAccessIDAndNumberAtOnce(t *testing.T) {
 		}
 		return invoker(ctx, method, req, reply, cc, opts...)
 	}
-	sm, err := secretmanager.NewClient(context.Background(), append(srv.ClientOptions(), option.WithGRPCDialOption(grpc.WithChainUnaryInterceptor(hold)))...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sm.Close() })
+	srv, sm := secretFake(t, hold, fakeSecret("jwt", "v1", "v2"))
 
 	for _, names := range [][2]string{
 		{"projects/p/secrets/jwt/versions/2", "projects/1/secrets/jwt/versions/2"},
@@ -242,18 +261,6 @@ func TestPrefetchLeavesTaggedServicesRevisionsAlone(t *testing.T) {
 // same version by id (now canonical by number) waits for the first instead
 // of calling again.
 func TestAccessByIDSharesFlightAfterNumberLearned(t *testing.T) {
-	f := &fakegcp.Fixture{
-		Projects: map[string]string{"p": "1"},
-		Secrets: []fakegcp.Secret{
-			{Name: "projects/p/secrets/jwt", Versions: []fakegcp.Version{{Data: []byte("v1")}, {Data: []byte("v2")}}},
-			{Name: "projects/p/secrets/other", Versions: []fakegcp.Version{{Data: []byte("o1")}}},
-		},
-	}
-	srv, err := fakegcp.NewServer(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
 	// The first ask for jwt is held on its way out until the test lets it
 	// go; any later ask for jwt while it is held is the bug.
 	var (
@@ -279,11 +286,7 @@ func TestAccessByIDSharesFlightAfterNumberLearned(t *testing.T) {
 		}
 		return invoker(ctx, method, req, reply, cc, opts...)
 	}
-	sm, err := secretmanager.NewClient(context.Background(), append(srv.ClientOptions(), option.WithGRPCDialOption(grpc.WithChainUnaryInterceptor(hold)))...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sm.Close() })
+	srv, sm := secretFake(t, hold, fakeSecret("jwt", "v1", "v2"), fakeSecret("other", "o1"))
 	a := NewAccessor(sm)
 	waiting := make(chan struct{})
 	a.onWait = func() { close(waiting) }
@@ -341,15 +344,6 @@ func TestListedServiceOutlivesTheDeadline(t *testing.T) {
 // flight uses its answer when both the answer and the deadline are there
 // by the time it looks.
 func TestLandedFlightOutlivesTheDeadline(t *testing.T) {
-	f := &fakegcp.Fixture{
-		Projects: map[string]string{"p": "1"},
-		Secrets:  []fakegcp.Secret{{Name: "projects/p/secrets/jwt", Versions: []fakegcp.Version{{Data: []byte("v1")}}}},
-	}
-	srv, err := fakegcp.NewServer(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
 	var (
 		mu       sync.Mutex
 		inFlight chan struct{}
@@ -366,11 +360,7 @@ func TestLandedFlightOutlivesTheDeadline(t *testing.T) {
 		}
 		return invoker(ctx, method, req, reply, cc, opts...)
 	}
-	sm, err := secretmanager.NewClient(context.Background(), append(srv.ClientOptions(), option.WithGRPCDialOption(grpc.WithChainUnaryInterceptor(hold)))...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sm.Close() })
+	_, sm := secretFake(t, hold, fakeSecret("jwt", "v1"))
 	for i := range 32 {
 		in, rel := make(chan struct{}), make(chan struct{})
 		mu.Lock()
@@ -441,20 +431,7 @@ func TestStuckListingFallsBackToGets(t *testing.T) {
 // number before the runner's ask goes out waits for it, and one call
 // answers both.
 func TestExpectedAskIsWaitedFor(t *testing.T) {
-	f := &fakegcp.Fixture{
-		Projects: map[string]string{"p": "1"},
-		Secrets:  []fakegcp.Secret{{Name: "projects/p/secrets/jwt", Versions: []fakegcp.Version{{Data: []byte("v1")}, {Data: []byte("v2")}}}},
-	}
-	srv, err := fakegcp.NewServer(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	sm, err := secretmanager.NewClient(context.Background(), srv.ClientOptions()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sm.Close() })
+	srv, sm := secretFake(t, nil, fakeSecret("jwt", "v1", "v2"))
 	a := NewAccessor(sm)
 	waiting := make(chan struct{})
 	a.onWait = func() { close(waiting) }
