@@ -99,6 +99,25 @@ func discoverFake(t *testing.T, fixture string) discoverClients {
 	return discoverClients{srv: srv, run: client, sm: sm}
 }
 
+// discover runs Discover against the fake with the test retry policy and
+// fails the test on an error.
+func (fc discoverClients) discover(t *testing.T, project string, regions ...string) *Inventory {
+	t.Helper()
+	inv, err := Discover(context.Background(), testRetry, fc.run, nil, fc.sm, project, regions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv
+}
+
+// checkInventory compares inv, as describeInventory renders it, with want.
+func checkInventory(t *testing.T, inv *Inventory, want string) {
+	t.Helper()
+	if got := describeInventory(inv); got != want {
+		t.Errorf("inventory:\n%s\nwant:\n%s", got, want)
+	}
+}
+
 // describe renders an inventory compactly for comparisons.
 func describeInventory(inv *Inventory) string {
 	var b strings.Builder
@@ -117,10 +136,7 @@ func describeInventory(inv *Inventory) string {
 func TestDiscoverAllRegions(t *testing.T) {
 	fc := discoverFake(t, discoverFixture)
 	srv := fc.srv
-	inv, err := Discover(context.Background(), testRetry, fc.run, nil, fc.sm, "p", []string{"r1", "r2"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv := fc.discover(t, "p", "r1", "r2")
 	want := `service r1/a projects/p/locations/r1/services/a
 service r2/a projects/100000000001/locations/r2/services/a
 service r1/b projects/p/locations/r1/services/b
@@ -135,9 +151,7 @@ secret projects/p/secrets/s2 id=s2 project=p foreign=false services=1
 secret projects/p/secrets/s3 id=s3 project=p foreign=false services=1
   b/main env=[] files=[/m2/s3]
 `
-	if got := describeInventory(inv); got != want {
-		t.Errorf("inventory:\n%s\nwant:\n%s", got, want)
-	}
+	checkInventory(t, inv, want)
 	for _, parent := range []string{"projects/p/locations/r1", "projects/p/locations/r2"} {
 		if n := srv.CallsFor("ListServices", parent); n != 1 {
 			t.Errorf("ListServices on %s called %d times, want 1", parent, n)
@@ -179,25 +193,17 @@ secret projects/p/secrets/s3 id=s3 project=p foreign=false services=1
 
 func TestDiscoverOneRegion(t *testing.T) {
 	fc := discoverFake(t, discoverFixture)
-	inv, err := Discover(context.Background(), testRetry, fc.run, nil, fc.sm, "p", []string{"r2"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv := fc.discover(t, "p", "r2")
 	want := `service r2/a projects/100000000001/locations/r2/services/a
 secret projects/p/secrets/s1 id=s1 project=p foreign=false services=1
   a/only env=[B] files=[]
 `
-	if got := describeInventory(inv); got != want {
-		t.Errorf("inventory:\n%s\nwant:\n%s", got, want)
-	}
+	checkInventory(t, inv, want)
 }
 
 func TestDiscoverEmpty(t *testing.T) {
 	fc := discoverFake(t, discoverFixture)
-	inv, err := Discover(context.Background(), testRetry, fc.run, nil, fc.sm, "third", []string{"r1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv := fc.discover(t, "third", "r1")
 	if len(inv.Services) != 0 || len(inv.Secrets) != 0 {
 		t.Errorf("want an empty inventory, got:\n%s", describeInventory(inv))
 	}
@@ -304,10 +310,7 @@ secret projects/p/secrets/s2 id=s2 project=p foreign=false services=1
 
 func TestDiscoverLearnsProjectNumber(t *testing.T) {
 	fc := discoverFake(t, numberedFixture)
-	inv, err := Discover(context.Background(), testRetry, fc.run, nil, fc.sm, "p", []string{"r1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv := fc.discover(t, "p", "r1")
 	want := `service r1/x projects/p/locations/r1/services/x
 service r1/y projects/p/locations/r1/services/y
 secret projects/100000000002/secrets/s9 id=s9 project=100000000002 foreign=true services=1
@@ -318,9 +321,7 @@ secret projects/p/secrets/s1 id=s1 project=p foreign=false services=2
 secret projects/p/secrets/s2 id=s2 project=p foreign=false services=1
   x/c env=[S2] files=[]
 `
-	if got := describeInventory(inv); got != want {
-		t.Errorf("inventory:\n%s\nwant:\n%s", got, want)
-	}
+	checkInventory(t, inv, want)
 	if inv.ProjectNumber != "100000000001" || inv.Unmatched != nil || inv.NumberErr != nil {
 		t.Errorf("number %q unmatched %q err %v; want 100000000001 and nothing unmatched", inv.ProjectNumber, inv.Unmatched, inv.NumberErr)
 	}
@@ -336,10 +337,7 @@ func TestDiscoverNumberFromAnotherSecret(t *testing.T) {
 	// which tells that 100000000002 is another project.
 	fixture := strings.Replace(numberedFixture, "projects/100000000001/secrets/s1", "s1", -1)
 	fc := discoverFake(t, fixture)
-	inv, err := Discover(context.Background(), testRetry, fc.run, nil, fc.sm, "p", []string{"r1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv := fc.discover(t, "p", "r1")
 	if inv.ProjectNumber != "100000000001" || inv.Unmatched != nil {
 		t.Errorf("number %q unmatched %q (%v); want 100000000001 and nothing unmatched", inv.ProjectNumber, inv.Unmatched, inv.NumberErr)
 	}
@@ -382,9 +380,7 @@ func TestDiscoverNumberLookupFails(t *testing.T) {
 			if err != nil {
 				t.Fatalf("a failed number lookup must not fail discovery: %v", err)
 			}
-			if got := describeInventory(inv); got != numberedSplit {
-				t.Errorf("inventory:\n%s\nwant:\n%s", got, numberedSplit)
-			}
+			checkInventory(t, inv, numberedSplit)
 			if got := strings.Join(inv.Unmatched, ","); got != "100000000001,100000000002" || inv.ProjectNumber != "" {
 				t.Errorf("unmatched %q number %q, want both numbers unmatched and no number", got, inv.ProjectNumber)
 			}
@@ -411,10 +407,7 @@ func TestDiscoverNumberLookupBounded(t *testing.T) {
 	}
 	fc := discoverFake(t, fixture)
 	fc.srv.SetFault("GetSecret", "", codes.PermissionDenied)
-	inv, err := Discover(context.Background(), testRetry, fc.run, nil, fc.sm, "p", []string{"r1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv := fc.discover(t, "p", "r1")
 	if n := fc.srv.Calls("GetSecret"); n != maxNumberLookups {
 		t.Errorf("GetSecret called %d times, want %d", n, maxNumberLookups)
 	}
@@ -429,9 +422,7 @@ func TestDiscoverNumberLookupNoClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := describeInventory(inv); got != numberedSplit {
-		t.Errorf("inventory:\n%s\nwant:\n%s", got, numberedSplit)
-	}
+	checkInventory(t, inv, numberedSplit)
 	if inv.NumberErr == nil || !strings.Contains(inv.NumberErr.Error(), "no Secret Manager client") {
 		t.Errorf("error %v, want one saying there is no Secret Manager client", inv.NumberErr)
 	}
@@ -496,19 +487,14 @@ services:
 // project: its number is learned as the home project's is.
 func TestDiscoverLearnsAnotherProjectsNumber(t *testing.T) {
 	fc := discoverFake(t, sharedNumberFixture)
-	inv, err := Discover(context.Background(), testRetry, fc.run, nil, fc.sm, "p", []string{"r1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv := fc.discover(t, "p", "r1")
 	want := `service r1/x projects/p/locations/r1/services/x
 service r1/y projects/p/locations/r1/services/y
 secret projects/shared/secrets/jwt id=jwt project=shared foreign=true services=2
   x/c env=[JWT] files=[]
   y/c env=[JWT] files=[]
 `
-	if got := describeInventory(inv); got != want {
-		t.Errorf("inventory:\n%s\nwant:\n%s", got, want)
-	}
+	checkInventory(t, inv, want)
 	if inv.Unmatched != nil || len(inv.ForeignNumberErrs) != 0 {
 		t.Errorf("unmatched %q, foreign errors %v; want none", inv.Unmatched, inv.ForeignNumberErrs)
 	}
@@ -519,10 +505,7 @@ secret projects/shared/secrets/jwt id=jwt project=shared foreign=true services=2
 	// Denied: kept apart, and the reason is kept for the config's comment.
 	fc = discoverFake(t, sharedNumberFixture)
 	fc.srv.SetFault("GetSecret", "projects/shared/secrets/jwt", codes.PermissionDenied)
-	inv, err = Discover(context.Background(), testRetry, fc.run, nil, fc.sm, "p", []string{"r1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv = fc.discover(t, "p", "r1")
 	if len(inv.Secrets) != 2 {
 		t.Errorf("a denied lookup merged the secrets:\n%s", describeInventory(inv))
 	}
