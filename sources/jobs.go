@@ -65,20 +65,9 @@ func (c *CloudRunJobs) Job(ctx context.Context, name string) (Workload, error) {
 		return Workload{}, fmt.Errorf("%s: no Cloud Run client configured", name)
 	}
 	j, err := c.read.do(name, func() (*runpb.Job, error) {
-		release, err := acquire(ctx)
-		if err != nil {
-			return nil, cloudError(name, "run.jobs.get", err)
-		}
-		defer release()
-		var j *runpb.Job
-		err = c.Retry.Do(ctx, func(ctx context.Context, opts ...gax.CallOption) (err error) {
-			j, err = c.Jobs.GetJob(ctx, &runpb.GetJobRequest{Name: name}, opts...)
-			return err
+		return readOne(ctx, c.Retry, name, "run.jobs.get", func(ctx context.Context, opts ...gax.CallOption) (*runpb.Job, error) {
+			return c.Jobs.GetJob(ctx, &runpb.GetJobRequest{Name: name}, opts...)
 		})
-		if err != nil {
-			return nil, cloudError(name, "run.jobs.get", err)
-		}
-		return j, nil
 	})
 	if err != nil {
 		return Workload{}, err

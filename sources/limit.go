@@ -1,6 +1,12 @@
 package sources
 
-import "context"
+import (
+	"context"
+
+	"github.com/googleapis/gax-go/v2"
+
+	"github.com/secret-preflight/secret-preflight/internal/retry"
+)
 
 // callLimitKey keys the semaphores that bound a run's API calls.
 type callLimitKey struct{}
@@ -60,4 +66,25 @@ func acquireList(ctx context.Context) (release func(), err error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// readOne makes one API read under the run's call limit, retried by p. Any
+// error, the wait for a slot included, names the resource and the IAM
+// permission the read needs.
+func readOne[T any](ctx context.Context, p retry.Policy, resource, permission string, read func(ctx context.Context, opts ...gax.CallOption) (T, error)) (T, error) {
+	var zero T
+	release, err := acquire(ctx)
+	if err != nil {
+		return zero, cloudError(resource, permission, err)
+	}
+	defer release()
+	var got T
+	err = p.Do(ctx, func(ctx context.Context, opts ...gax.CallOption) (err error) {
+		got, err = read(ctx, opts...)
+		return err
+	})
+	if err != nil {
+		return zero, cloudError(resource, permission, err)
+	}
+	return got, nil
 }

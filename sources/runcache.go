@@ -224,40 +224,18 @@ func (c *CloudRun) service(ctx context.Context, name string) (*runpb.Service, er
 		}
 	}
 	return c.cache.services.do(name, func() (*runpb.Service, error) {
-		release, err := acquire(ctx)
-		if err != nil {
-			return nil, cloudError(name, "run.services.get", err)
-		}
-		defer release()
-		var svc *runpb.Service
-		err = c.Retry.Do(ctx, func(ctx context.Context, opts ...gax.CallOption) (err error) {
-			svc, err = c.Services.GetService(ctx, &runpb.GetServiceRequest{Name: name}, opts...)
-			return err
+		return readOne(ctx, c.Retry, name, "run.services.get", func(ctx context.Context, opts ...gax.CallOption) (*runpb.Service, error) {
+			return c.Services.GetService(ctx, &runpb.GetServiceRequest{Name: name}, opts...)
 		})
-		if err != nil {
-			return nil, cloudError(name, "run.services.get", err)
-		}
-		return svc, nil
 	})
 }
 
 // revision reads a revision (full name) once.
 func (c *CloudRun) revision(ctx context.Context, name string) (*runpb.Revision, error) {
 	return c.cache.revisions.do(name, func() (*runpb.Revision, error) {
-		release, err := acquire(ctx)
-		if err != nil {
-			return nil, cloudError(name, "run.revisions.get", err)
-		}
-		defer release()
-		var rev *runpb.Revision
-		err = c.Retry.Do(ctx, func(ctx context.Context, opts ...gax.CallOption) (err error) {
-			rev, err = c.Revisions.GetRevision(ctx, &runpb.GetRevisionRequest{Name: name}, opts...)
-			return err
+		return readOne(ctx, c.Retry, name, "run.revisions.get", func(ctx context.Context, opts ...gax.CallOption) (*runpb.Revision, error) {
+			return c.Revisions.GetRevision(ctx, &runpb.GetRevisionRequest{Name: name}, opts...)
 		})
-		if err != nil {
-			return nil, cloudError(name, "run.revisions.get", err)
-		}
-		return rev, nil
 	})
 }
 

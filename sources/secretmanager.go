@@ -168,18 +168,11 @@ func (a *Accessor) Access(ctx context.Context, name string) (Accessed, error) {
 			}
 		}
 		acc, err := a.values.do(key, func() (Accessed, error) {
-			release, err := acquire(ctx)
-			if err != nil {
-				return Accessed{}, cloudError(name, "secretmanager.versions.access", err)
-			}
-			defer release()
-			var resp *secretmanagerpb.AccessSecretVersionResponse
-			err = a.Retry.Do(ctx, func(ctx context.Context, opts ...gax.CallOption) (err error) {
-				resp, err = a.client.AccessSecretVersion(ctx, &secretmanagerpb.AccessSecretVersionRequest{Name: name}, opts...)
-				return err
+			resp, err := readOne(ctx, a.Retry, name, "secretmanager.versions.access", func(ctx context.Context, opts ...gax.CallOption) (*secretmanagerpb.AccessSecretVersionResponse, error) {
+				return a.client.AccessSecretVersion(ctx, &secretmanagerpb.AccessSecretVersionRequest{Name: name}, opts...)
 			})
 			if err != nil {
-				return Accessed{}, cloudError(name, "secretmanager.versions.access", err)
+				return Accessed{}, err
 			}
 			_, version, ok := SplitVersionName(resp.GetName())
 			if !ok {
@@ -309,18 +302,11 @@ func (a *Accessor) Created(ctx context.Context, name string) (time.Time, error) 
 		return time.Time{}, a.unavailable(name)
 	}
 	return a.created.do(name, func() (time.Time, error) {
-		release, err := acquire(ctx)
-		if err != nil {
-			return time.Time{}, cloudError(name, "secretmanager.versions.get", err)
-		}
-		defer release()
-		var sv *secretmanagerpb.SecretVersion
-		err = a.Retry.Do(ctx, func(ctx context.Context, opts ...gax.CallOption) (err error) {
-			sv, err = a.client.GetSecretVersion(ctx, &secretmanagerpb.GetSecretVersionRequest{Name: name}, opts...)
-			return err
+		sv, err := readOne(ctx, a.Retry, name, "secretmanager.versions.get", func(ctx context.Context, opts ...gax.CallOption) (*secretmanagerpb.SecretVersion, error) {
+			return a.client.GetSecretVersion(ctx, &secretmanagerpb.GetSecretVersionRequest{Name: name}, opts...)
 		})
 		if err != nil {
-			return time.Time{}, cloudError(name, "secretmanager.versions.get", err)
+			return time.Time{}, err
 		}
 		return sv.GetCreateTime().AsTime(), nil
 	})
