@@ -255,23 +255,27 @@ func TestCalls(t *testing.T) {
 	}
 }
 
-func TestFaultTimes(t *testing.T) {
-	s := newBasicServer(t)
+// getRev42 returns a GetRevision of rev42 with no retries: each call is one
+// call on the wire.
+func getRev42(t *testing.T, s *Server) func() error {
+	t.Helper()
 	rev := newRevisionsClient(t, s)
-	ctx := context.Background()
-	name := "projects/netra-staging/locations/us-central1/services/netra-backend-staging/revisions/netra-backend-staging-00042-abc"
-	get := func() error {
-		// No retries: each call here is one call on the wire.
-		_, err := rev.GetRevision(ctx, &runpb.GetRevisionRequest{Name: name}, gax.WithRetry(nil))
+	return func() error {
+		_, err := rev.GetRevision(context.Background(), &runpb.GetRevisionRequest{Name: rev42}, gax.WithRetry(nil))
 		return err
 	}
-	s.SetFaultTimes("GetRevision", name, codes.Unavailable, 2)
+}
+
+func TestFaultTimes(t *testing.T) {
+	s := newBasicServer(t)
+	get := getRev42(t, s)
+	s.SetFaultTimes("GetRevision", rev42, codes.Unavailable, 2)
 	checkStatus(t, get(), codes.Unavailable, "The service is currently unavailable.")
 	checkStatus(t, get(), codes.Unavailable, "")
 	if err := get(); err != nil {
 		t.Fatalf("third call, after the fault ran out: %v", err)
 	}
-	if got := s.CallsFor("GetRevision", name); got != 3 {
+	if got := s.CallsFor("GetRevision", rev42); got != 3 {
 		t.Errorf("calls = %d, want 3", got)
 	}
 }
@@ -300,14 +304,8 @@ func TestFaultMessage(t *testing.T) {
 // itself like SetFaultTimes.
 func TestFaultDetails(t *testing.T) {
 	s := newBasicServer(t)
-	rev := newRevisionsClient(t, s)
-	ctx := context.Background()
-	name := "projects/netra-staging/locations/us-central1/services/netra-backend-staging/revisions/netra-backend-staging-00042-abc"
-	get := func() error {
-		_, err := rev.GetRevision(ctx, &runpb.GetRevisionRequest{Name: name}, gax.WithRetry(nil))
-		return err
-	}
-	s.SetFaultDetails("GetRevision", name, codes.ResourceExhausted, 1, &errdetails.RetryInfo{RetryDelay: durationpb.New(7 * time.Second)})
+	get := getRev42(t, s)
+	s.SetFaultDetails("GetRevision", rev42, codes.ResourceExhausted, 1, &errdetails.RetryInfo{RetryDelay: durationpb.New(7 * time.Second)})
 	err := get()
 	checkStatus(t, err, codes.ResourceExhausted, "Quota exceeded for method GetRevision.")
 	var delay time.Duration
