@@ -133,6 +133,21 @@ spec:
             - {name: INLINE, value: "` + canaryManifest + `"}
 `
 
+// newLeakHarness is a harness with every canary in place: the fake's
+// secrets (one denied), a manifest, a key file, a dotenv file and the
+// runner's env var, and leakConfig written; it returns the config's path.
+func newLeakHarness(t *testing.T) (*harness, string) {
+	t.Helper()
+	h := newHarness(t, leakFixture)
+	h.srv.SetFault("AccessSecretVersion", "projects/stg/secrets/denied/versions/latest", codesPermissionDenied)
+	h.write("svc.yaml", leakManifest)
+	h.write("key.txt", canaryFile)
+	h.write(".env", "MULTI=\""+canaryDotenv+"\"\n")
+	cfg := h.write("secret-preflight.yaml", leakConfig(h.dir))
+	h.env["JWT_SECRET"] = canaryEnv
+	return h, cfg
+}
+
 func leakConfig(dir string) string {
 	return `version: 1
 gcp: {project: stg, region: us-central1}
@@ -248,13 +263,7 @@ func TestNoSecretLeaks(t *testing.T) {
 	canaries := []string{canarySMv1, canarySMv2, canaryCross, canaryEnv, canaryLiteral, canaryPlain,
 		canaryFile, canaryDotenv, canaryPolicy, canaryMultiA, canaryMultiB, canaryManifest, canaryExecOut, canaryExecErr,
 		canaryTag, canaryTagPlain, canaryJobPlain}
-	h := newHarness(t, leakFixture)
-	h.srv.SetFault("AccessSecretVersion", "projects/stg/secrets/denied/versions/latest", codesPermissionDenied)
-	h.write("svc.yaml", leakManifest)
-	h.write("key.txt", canaryFile)
-	h.write(".env", "MULTI=\""+canaryDotenv+"\"\n")
-	cfg := h.write("secret-preflight.yaml", leakConfig(h.dir))
-	h.env["JWT_SECRET"] = canaryEnv
+	h, cfg := newLeakHarness(t)
 	// A near miss of an unset name: "did you mean" shows the name only.
 	h.env["JWT_SECRET_STAGNG"] = canaryEnv
 	h.env["GITHUB_STEP_SUMMARY"] = filepath.Join(h.dir, "summary.md")

@@ -43,13 +43,7 @@ func captureProcessOutput(t *testing.T) func() string {
 // stderr. Every command that creates a client must silence them.
 func TestClientsNeverLogAtDebugLevel(t *testing.T) {
 	t.Setenv("GOOGLE_SDK_GO_LOGGING_LEVEL", "debug")
-	h := newHarness(t, leakFixture)
-	h.srv.SetFault("AccessSecretVersion", "projects/stg/secrets/denied/versions/latest", codesPermissionDenied)
-	h.write("svc.yaml", leakManifest)
-	h.write("key.txt", canaryFile)
-	h.write(".env", "MULTI=\""+canaryDotenv+"\"\n")
-	cfg := h.write("secret-preflight.yaml", leakConfig(h.dir))
-	h.env["JWT_SECRET"] = canaryEnv
+	h, cfg := newLeakHarness(t)
 	h.env["TOKEN"] = signHS256(t, canarySMv1, jwt.MapClaims{"exp": time.Now().Add(time.Hour).Unix()})
 
 	restore := captureProcessOutput(t)
