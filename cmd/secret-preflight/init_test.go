@@ -435,17 +435,26 @@ services:
 	if code != exitOK {
 		t.Fatalf("init: exit %d; stderr:\n%s", code, errs)
 	}
+	r := checkInitConfig(t, h, out, key)
+	for _, id := range []string{"runner", "cloudrun:api@api-1/app", "cloudrun:web@web-1/web", "cloudrun:web@web-1/proxy"} {
+		if c := consumerByID(t, r, id); !c.Resolved {
+			t.Errorf("%s did not resolve: %+v", id, c)
+		}
+	}
+}
+
+// checkInitConfig writes the config init printed as out, its runner blocks
+// uncommented and JWT_SECRET set to key, and runs check with it, which must
+// pass; it returns check's report.
+func checkInitConfig(t *testing.T, h *harness, out, key string) *report.Report {
+	t.Helper()
 	cfg := h.write("secret-preflight.yaml", uncommentRunners(out))
 	h.env["JWT_SECRET"] = key
 	code, r, errs := h.checkJSON(cfg)
 	if code != exitOK || r.Result != "pass" {
 		t.Fatalf("check: exit %d result %s, want 0 pass; findings %+v; stderr:\n%s\nconfig:\n%s", code, r.Result, r.Findings, errs, out)
 	}
-	for _, id := range []string{"runner", "cloudrun:api@api-1/app", "cloudrun:web@web-1/web", "cloudrun:web@web-1/proxy"} {
-		if c := consumerByID(t, r, id); !c.Resolved {
-			t.Errorf("%s did not resolve: %+v", id, c)
-		}
-	}
+	return r
 }
 
 // configSecretNames lists a config's secrets, comma-separated, in file order.
@@ -561,12 +570,7 @@ jobs:
 			t.Errorf("output should contain %q:\n%s", want, out)
 		}
 	}
-	cfg := h.write("secret-preflight.yaml", uncommentRunners(out))
-	h.env["JWT_SECRET"] = key
-	code, r, errs := h.checkJSON(cfg)
-	if code != exitOK || r.Result != "pass" {
-		t.Fatalf("check: exit %d result %s; findings %+v; stderr:\n%s\nconfig:\n%s", code, r.Result, r.Findings, errs, out)
-	}
+	r := checkInitConfig(t, h, out, key)
 	if c := consumerByID(t, r, "cloudrun_job:db-migrate/migrate"); !c.Resolved || c.Kind != "cloudrun_job" {
 		t.Errorf("job consumer %+v", c)
 	}
