@@ -214,9 +214,6 @@ var actionsCases = []actionsCase{
 		}
 		return args
 	}},
-	{"merge --format sarif", func(w *hostileWorld) []string {
-		return []string{"merge", filepath.Join(w.dir, "out.json"), "--format", "sarif"}
-	}},
 	{"merge shards keyed differently", func(w *hostileWorld) []string {
 		// Two run-scoped reports: refused, naming both files.
 		return []string{"merge", filepath.Join(w.dir, "out.json"), filepath.Join(w.dir, "out.json")}
@@ -264,15 +261,50 @@ type actionsCase struct {
 	args func(w *hostileWorld) []string
 }
 
-// everyActionsCase is actionsCases plus check and demo in every format.
+// everyActionsCase is actionsCases plus every command that has --format
+// (check, check with probes, demo, merge) in every format on stdout. The
+// merge cases read the out.json that "check with every output" wrote, so
+// they come after actionsCases.
 func everyActionsCase() []actionsCase {
 	cases := append([]actionsCase(nil), actionsCases...)
 	for _, f := range report.Formats() {
 		cases = append(cases,
 			actionsCase{"check --format " + f, func(w *hostileWorld) []string { return []string{"check", "-c", w.cfg, "--format", f} }},
-			actionsCase{"demo --format " + f, func(w *hostileWorld) []string { return []string{"demo", "--format", f} }})
+			actionsCase{"check with probes --format " + f, func(w *hostileWorld) []string {
+				return []string{"check", "-c", w.probeCfg, "--format", f}
+			}},
+			actionsCase{"demo --format " + f, func(w *hostileWorld) []string { return []string{"demo", "--format", f} }},
+			actionsCase{"merge --format " + f, func(w *hostileWorld) []string {
+				return []string{"merge", filepath.Join(w.dir, "out.json"), "--format", f}
+			}})
 	}
 	return cases
+}
+
+// Every command that takes --format runs in every format in the Actions
+// test: a format added to report.Formats, or a command given --format, is
+// driven with the hostile names without anyone remembering to add it.
+func TestEveryActionsCaseCoversEveryFormat(t *testing.T) {
+	w := &hostileWorld{harness: &harness{dir: t.TempDir()}, cfg: "c.yaml", probeCfg: "p.yaml"}
+	seen := map[string]bool{}
+	for _, c := range everyActionsCase() {
+		args := c.args(w)
+		for i, a := range args {
+			if a == "--format" && i+1 < len(args) {
+				seen[args[0]+" "+args[i+1]] = true
+				if args[0] == "check" && slices.Contains(args, w.probeCfg) {
+					seen["probes "+args[i+1]] = true
+				}
+			}
+		}
+	}
+	for _, cmd := range []string{"check", "probes", "demo", "merge"} {
+		for _, f := range report.Formats() {
+			if !seen[cmd+" "+f] {
+				t.Errorf("%s --format %s is not among the Actions cases", cmd, f)
+			}
+		}
+	}
 }
 
 // ownTitle is the title of an annotation the tool writes.
@@ -316,7 +348,9 @@ func TestActionsOutputRunsOnlyOwnCommands(t *testing.T) {
 				assertOnlyOwnCommands(t, name+" "+stream, text, allowedMasks)
 			}
 			assertMasksInEveryInterleaving(t, name, out.String(), errb.String())
-			if args[0] == "check" && slices.Contains(args, "json") && args[len(args)-1] == "json" {
+			// The probe config is a config error for most hostile names
+			// (exit 2, nothing on stdout): only the main config's report.
+			if args[0] == "check" && slices.Contains(args, w.cfg) && args[len(args)-1] == "json" {
 				assertLosslessJSON(t, name, out.Bytes(), h)
 			}
 		}
