@@ -1,10 +1,14 @@
 package sources
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/secret-preflight/secret-preflight/secret"
 )
 
 // The manifest parser reads files a pull request can change: it must never
@@ -57,6 +61,35 @@ func FuzzParseSetSecrets(f *testing.F) {
 			if !strings.HasPrefix(m.MountPath, "/") {
 				t.Errorf("mount path %q is not absolute", m.MountPath)
 			}
+		}
+	})
+}
+
+// The .env parser reads a file that holds secrets: it must never panic,
+// and an error is always a DotenvError naming the file, a line of it and a
+// reason from a fixed set, so no byte of the file can reach the message.
+func FuzzDotenvValue(f *testing.F) {
+	f.Add([]byte("JWT_SECRET=FUZZCANARYVALUE\n"))
+	reasons := map[string]bool{
+		"expected KEY=VALUE, with a key of letters, digits, '_' and '.'": true,
+		"a quoted value has no closing quote":                            true,
+		"godotenv cannot parse it":                                       true,
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, _, err := DotenvValue("f.env", data, "JWT_SECRET")
+		if err == nil {
+			if v.String() != secret.Redacted {
+				t.Errorf("the value prints: %v", v)
+			}
+			return
+		}
+		var de *DotenvError
+		if !errors.As(err, &de) {
+			t.Fatalf("error is %T, not a DotenvError: %v", err, err)
+		}
+		lines := bytes.Count(data, []byte("\n")) + 1
+		if de.Path != "f.env" || !reasons[de.Reason] || de.Line < 0 || de.Line > lines {
+			t.Errorf("error outside the fixed forms (path %q, line %d of %d): %v", de.Path, de.Line, lines, err)
 		}
 	})
 }
