@@ -20,11 +20,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/golang-jwt/jwt/v5"
 
@@ -358,6 +360,54 @@ func TestNoSecretLeaks(t *testing.T) {
 	assertNoLeakInActions(t, "merge in GitHub Actions", out+errs, canaries)
 	delete(h.env, "GITHUB_ACTIONS")
 
+	// token: a token signed with each value the consumers may hold (the
+	// right key, another secret's, the literal in the runner chain), one
+	// that is not a JWT, in plain and Actions mode, with and without
+	// --allow-exec. The token is a credential: it is a canary too.
+	tokens := map[string]string{
+		"right key":   signHS256(t, canaryEnv, jwt.MapClaims{"exp": time.Now().Add(time.Hour).Unix(), "sub": canaryPlain}),
+		"other key":   signHS256(t, canarySMv1, jwt.MapClaims{"exp": time.Now().Add(time.Hour).Unix()}),
+		"literal key": signHS256(t, canaryLiteral, jwt.MapClaims{"exp": time.Now().Add(-time.Hour).Unix()}),
+		"not a JWT":   canaryCross + "." + canaryCross,
+	}
+	tokenCanaries := slices.Clone(canaries)
+	for _, tok := range tokens {
+		tokenCanaries = append(tokenCanaries, tok)
+		tokenCanaries = append(tokenCanaries, strings.Split(tok, ".")...)
+	}
+	tokenCanaries = slices.DeleteFunc(tokenCanaries, func(s string) bool { return len(s) < 12 })
+	sawVerdict := false
+	for _, actions := range []bool{false, true} {
+		if actions {
+			h.env["GITHUB_ACTIONS"] = "true"
+		}
+		for what, tok := range tokens {
+			h.env["TOK"] = tok
+			for _, extra := range [][]string{nil, {"--allow-exec"}, {"--secret", "plain"}} {
+				args := append([]string{"token", "-c", cfg, "--secret", "jwt-signing", "--token-env", "TOK"}, extra...)
+				code, out, errs := h.run(args...)
+				where := fmt.Sprintf("token (%s, actions=%v, %v)", what, actions, extra)
+				if code == exitUsage && extra == nil && what != "not a JWT" {
+					t.Errorf("%s: exit 2\n%s", where, errs)
+				}
+				if extra == nil && what == "right key" && strings.Contains(out, "cloudrun:api") {
+					sawVerdict = true
+				}
+				if actions {
+					assertNoLeakInActions(t, where+" stdout", out, tokenCanaries)
+					assertNoLeakInActions(t, where+" stderr", errs, tokenCanaries)
+				} else {
+					assertNoLeak(t, where, out+errs, tokenCanaries)
+				}
+			}
+		}
+		delete(h.env, "GITHUB_ACTIONS")
+	}
+	delete(h.env, "TOK")
+	if !sawVerdict {
+		t.Error("token never named the api consumer: the runs checked nothing")
+	}
+
 	for _, c := range [][]string{
 		{"merge", shardA, filepath.Join(h.dir, "out.json.json")}, // keyed differently
 		{"merge", filepath.Join(h.dir, "out.json.text")},         // not a report
@@ -567,8 +617,40 @@ func TestNoProbeTokenOrPrivateKeyLeaks(t *testing.T) {
 	}
 	_ = json.Unmarshal(ecJWK, &d)
 
+	// The clients' debug logging, a common debugging step, must not
+	// print what the probes send either.
+	t.Setenv("GOOGLE_SDK_GO_LOGGING_LEVEL", "debug")
+	processOutput := captureProcessOutput(t)
+
 	var mu sync.Mutex
 	var tokens []string
+	// A WebSocket endpoint that takes the token as its subprotocol and
+	// accepts every handshake (every negative probe gets in: SP163), and
+	// echoes the token in a header, which must never be kept.
+	wsTokens := 0
+	ws := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var protos []string
+		for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
+			for _, p := range strings.Split(v, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					protos = append(protos, p)
+				}
+			}
+		}
+		mu.Lock()
+		for _, p := range protos {
+			tokens = append(tokens, p)
+			wsTokens++
+		}
+		mu.Unlock()
+		w.Header().Set("X-Echo", strings.Join(protos, ","))
+		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: protos})
+		if err != nil {
+			return
+		}
+		c.Close(websocket.StatusNormalClosure, "echo: "+strings.Join(protos, ","))
+	}))
+	defer ws.Close()
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if tok == "" {
@@ -652,6 +734,8 @@ secrets:
         bypass_headers: {X-E2E-Test: "`+canaryBypass+`"}
       - url: `+echo.URL+`/me
         bypass_headers: {X-E2E-Test: "`+canaryBypass+`"}
+      - url: `+"ws"+strings.TrimPrefix(ws.URL, "http")+`/socket
+        token: subprotocol
   - name: rsa
     jwt: {algorithm: RS256, issuer: auth, audience: api}
     runner: {chain: [{file: `+keyFile+`}]}
@@ -733,6 +817,9 @@ secrets:
 	if !strings.Contains(strings.Join(outputs, ""), sources.SentenceProtocol) {
 		t.Error("the runs reported no broken jwks_url answer: that path was not exercised")
 	}
+	if wsTokens == 0 || !strings.Contains(strings.Join(outputs, ""), "/socket") {
+		t.Error("the WebSocket endpoint saw no subprotocol token, or no output names it: that probe did not run")
+	}
 	if len(tokens) < 20 {
 		t.Fatalf("the endpoint saw %d tokens; the probes did not run", len(tokens))
 	}
@@ -749,4 +836,5 @@ secrets:
 			t.Errorf("output %d holds a response body", i)
 		}
 	}
+	assertNoTrace(t, "the process's own stdout and stderr", processOutput(), canaries)
 }
