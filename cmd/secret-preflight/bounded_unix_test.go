@@ -204,8 +204,8 @@ func TestOutputsRefuseFIFO(t *testing.T) {
 				h.env[target] = fifo
 			}
 			code, _, errs := h.runBounded(args...)
-			if code == exitOK {
-				t.Errorf("exit 0 although the report could not be written")
+			if code != exitUsage {
+				t.Errorf("exit %d, want 2: an output that cannot be written is an output error (DESIGN.md section 4)", code)
 			}
 			if want := fifo + " is a named pipe (FIFO)"; !strings.Contains(errs, want) {
 				t.Errorf("stderr %q lacks %q", errs, want)

@@ -75,12 +75,18 @@ func TestRetryGivesUpAfterAttempts(t *testing.T) {
 		method, resource, consumer string
 		code                       codes.Code
 	}{
-		{"AccessSecretVersion", "", "runner", codes.Unavailable},
-		{"AccessSecretVersion", "", "runner", codes.ResourceExhausted},
+		{"AccessSecretVersion", retryVersion, "runner", codes.Unavailable},
+		{"AccessSecretVersion", retryVersion, "runner", codes.ResourceExhausted},
 		{"GetRevision", retryRevision, "cloudrun:api@api-1", codes.Internal},
 	} {
 		t.Run(tc.method+"/"+tc.code.String(), func(t *testing.T) {
-			h, cfg := newRetryHarness(t)
+			h, _ := newRetryHarness(t)
+			// A second secret whose reads the fault does not touch: it
+			// is still resolved and reported.
+			cfg := h.write("c.yaml", retryConfig+`  - name: other
+    runner: {chain: [{secretmanager: other/versions/1}]}
+    services: [{set_secrets: "OTHER=other:1", name: worker, chain: [OTHER]}]
+`)
 			h.srv.SetFault(tc.method, tc.resource, tc.code)
 			start := time.Now()
 			code, r, errs := h.checkJSON(cfg, "--timeout", "60s")
@@ -108,6 +114,25 @@ func TestRetryGivesUpAfterAttempts(t *testing.T) {
 			}
 			if n != retry.DefaultAttempts {
 				t.Errorf("%s called %d times, want %d", tc.method, n, retry.DefaultAttempts)
+			}
+			// Everything the fault does not touch is still reported.
+			resolved := map[string]bool{}
+			for _, s := range r.Secrets {
+				for _, c := range s.Consumers {
+					resolved[s.Name+"/"+c.ID] = c.Resolved
+				}
+			}
+			stillResolved := []string{"other/runner", "other/set_secrets:worker"}
+			if tc.method == "GetRevision" {
+				stillResolved = append(stillResolved, "jwt-signing/runner")
+			}
+			for _, id := range stillResolved {
+				if r, ok := resolved[id]; !ok || !r {
+					t.Errorf("%s: reported %v, resolved %v; want it resolved (consumers: %v)", id, ok, r, resolved)
+				}
+			}
+			if resolved["jwt-signing/"+tc.consumer] {
+				t.Errorf("%s is resolved although its read failed", tc.consumer)
 			}
 		})
 	}
