@@ -2,6 +2,7 @@ package checks
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -54,6 +55,8 @@ func (e *endpoint) allowed(r *http.Request) bool {
 	e.received = append(e.received, tok)
 	e.mu.Unlock()
 	switch e.mode {
+	case "open": // no authentication at all
+		return true
 	case "bypass":
 		if r.Header.Get("X-E2E-Test") == "true" {
 			return true
@@ -150,18 +153,24 @@ func quietTLS(h http.Handler) *httptest.Server {
 // Each unsafe behaviour gives exactly the finding it should, over HTTPS
 // and over a WebSocket handshake; the correct endpoint gives none.
 func TestProbesAgainstUnsafeEndpoints(t *testing.T) {
+	// message and hint are phrases the finding must hold: SP162 names the
+	// status the valid token got, and each SP163 hint says what the
+	// endpoint must stop doing.
 	cases := []struct {
 		mode, code, reason string
+		message, hint      string
 	}{
-		{"correct", "", ""},
-		{"bypass", "SP163", "bypass"},
-		{"nosig", "SP163", "forged"},
-		{"algnone", "SP163", "alg_none"},
-		{"noexp", "SP163", "expired"},
-		{"secondkey", "SP163", "literal"},
-		{"503", "SP162", "valid"},
-		{"oldkey", "SP162", "valid"},
-		{"down", "SP162", "valid"},
+		{"correct", "", "", "", ""},
+		{"open", "SP163", "no_token", "a request without any token was accepted; also let in: forged, alg_none",
+			"must refuse requests without a valid token"},
+		{"bypass", "SP163", "bypass", "with the bypass headers (X-E2E-Test)", "stop honouring the bypass headers (X-E2E-Test)"},
+		{"nosig", "SP163", "forged", "signatures are not verified", "stop skipping signature verification"},
+		{"algnone", "SP163", "alg_none", `"alg": "none"`, "stop accepting alg none"},
+		{"noexp", "SP163", "expired", "expired an hour ago", "stop ignoring exp"},
+		{"secondkey", "SP163", "literal", "hard-coded literal at c.yaml:9:11", "stop accepting a second key"},
+		{"503", "SP162", "valid", "HTTP 503", "failing or down"},
+		{"oldkey", "SP162", "valid", "refused a valid probe token signed with the runner's key: HTTP 401", "older key than Secret Manager"},
+		{"down", "SP162", "valid", "got no answer", "up and reachable"},
 	}
 	for _, kind := range []string{"https", "wss"} {
 		for _, c := range cases {
@@ -198,6 +207,19 @@ func TestProbesAgainstUnsafeEndpoints(t *testing.T) {
 					f := got[0]
 					if !strings.Contains(f.Message, url) || f.Hint == "" || f.File != "c.yaml" || f.Line != 20 {
 						t.Errorf("finding does not name the URL or its config line: %+v", f)
+					}
+					if !strings.Contains(f.Message, c.message) {
+						t.Errorf("%s message %q lacks %q", f.Code, f.Message, c.message)
+					}
+					if !strings.Contains(f.Hint, c.hint) {
+						t.Errorf("%s hint %q lacks %q", f.Code, f.Hint, c.hint)
+					}
+					if f.Code == "SP162" && c.mode != "down" {
+						// The status in the message is the one the valid
+						// probe got, as the probes array records it.
+						if st := fmt.Sprintf("HTTP %d", res.Probes[0].Status); res.Probes[0].Probe != "valid" || !strings.Contains(f.Message, st) {
+							t.Errorf("SP162 %q does not carry the valid probe's status (%s)", f.Message, st)
+						}
 					}
 				}
 				want := []string{"valid", "no_token", "forged", "alg_none", "expired", "wrong_issuer", "wrong_audience", "bypass", "literal"}
