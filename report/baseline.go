@@ -198,6 +198,17 @@ func findingKey(f *Finding) string {
 // compareFindings pairs findings as multisets: two identical findings in
 // the baseline and one now is one resolved. Baseline findings of secrets
 // this run did not check are left out.
+// pairUnchecked says whether this run left a must_differ_from pair of
+// secret unchecked.
+func pairUnchecked(r *Report, secret string) bool {
+	for _, p := range r.UncheckedPairs {
+		if p.Secret == secret || p.MustDifferFrom == secret {
+			return true
+		}
+	}
+	return false
+}
+
 func compareFindings(cur, base *Report, checked map[string]bool) []Change {
 	var out []Change
 	left := map[string]int{}
@@ -229,6 +240,11 @@ func compareFindings(cur, base *Report, checked map[string]bool) []Change {
 			continue
 		}
 		if f.Secret != "" && !checked[f.Secret] {
+			continue
+		}
+		if f.Code == "SP150" && pairUnchecked(cur, f.Secret) {
+			// The other secret of the pair was not in this run (--only):
+			// not checked is not resolved.
 			continue
 		}
 		out = append(out, Change{

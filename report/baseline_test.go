@@ -133,6 +133,26 @@ func TestCompareSecretOnlyInBaseline(t *testing.T) {
 	}
 }
 
+// An SP150 whose pair this run could not check (the other secret left out
+// by --only) is not resolved: it was not looked at.
+func TestCompareUncheckedPairIsNotResolved(t *testing.T) {
+	base := state(secret.ScopeStable, []string{"runner=hmac-sha256:aaaaaaaaaaaa@6"}, "SP150:runner")
+	cur := state(secret.ScopeStable, []string{"runner=hmac-sha256:aaaaaaaaaaaa@6"})
+	cur.UncheckedPairs = []UncheckedPair{{Secret: cur.Secrets[0].Name, MustDifferFrom: "prod"}}
+	Compare(cur, base)
+	for _, c := range cur.Changes {
+		if c.Kind == FindingResolved {
+			t.Errorf("an unchecked SP150 counted as resolved: %+v", c)
+		}
+	}
+	// Checked and gone is resolved.
+	cur = state(secret.ScopeStable, []string{"runner=hmac-sha256:aaaaaaaaaaaa@6"})
+	Compare(cur, base)
+	if got := kinds(cur.Changes); len(got) != 1 || !strings.HasPrefix(got[0], FindingResolved) {
+		t.Errorf("changes = %q, want the SP150 resolved", got)
+	}
+}
+
 func TestCompareUnresolvedSideIsAFinding(t *testing.T) {
 	base := state(secret.ScopeStable, []string{"runner=hmac-sha256:aaaaaaaaaaaa@6"})
 	cur := state(secret.ScopeStable, nil)
