@@ -234,6 +234,13 @@ func TestDiagnoseVersionSplit(t *testing.T) {
 	if f := has(r, "SP100"); strings.Contains(f.Message, "traffic is split") || !strings.Contains(f.Hint, "pin one version") {
 		t.Errorf("rotation diagnosis: %+v", f)
 	}
+	// Two containers of one revision that disagree are not a split:
+	// moving traffic would change nothing.
+	b.Target, b.Revision, b.TrafficPercent, b.ID = a.Target, a.Revision, a.TrafficPercent, "cloudrun:api@api-2/sidecar"
+	r = runChecks(t, cfgWith(&config.Secret{Name: "jwt"}), &report.Secret{Name: "jwt", Consumers: []*report.Consumer{a, b}})
+	if f := has(r, "SP100"); f == nil || strings.Contains(f.Message, "traffic is split") || strings.Contains(f.Hint, "update-traffic") {
+		t.Errorf("containers of one revision diagnosed as a split: %+v", f)
+	}
 }
 
 func TestIgnores(t *testing.T) {

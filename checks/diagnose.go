@@ -233,10 +233,15 @@ func findSplit(gs []*group) *split {
 	}
 	for _, t := range order {
 		rs := revs[t]
-		for _, r := range rs[1:] {
-			if r.group != rs[0].group {
-				sort.SliceStable(rs, func(i, j int) bool { return rs[i].percent > rs[j].percent })
-				return &split{target: t, revs: rs}
+		// A split needs two different revisions on different sides: two
+		// containers of one revision that disagree are not a traffic
+		// split, and moving traffic would not fix them.
+		for i, a := range rs {
+			for _, b := range rs[i+1:] {
+				if a.group != b.group && a.name != b.name {
+					sort.SliceStable(rs, func(i, j int) bool { return rs[i].percent > rs[j].percent })
+					return &split{target: t, revs: rs}
+				}
 			}
 		}
 	}
